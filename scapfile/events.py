@@ -11,10 +11,17 @@ import struct
 from functools import lru_cache
 from typing import Any
 
-from .event_table import EVENTS, NUM_EVENTS, EF, EventInfo
+from .event_table import EF, EVENTS, NUM_EVENTS, PT, EventInfo
+from .syscall_names import SYSCALL_NAMES
 
 EVENT_HEADER = struct.Struct("<QqIHI")  # ts, tid, len, type, nparams
 EVENT_HEADER_SIZE = EVENT_HEADER.size
+
+#: Generic syscall events: parameter 0 is the syscall id (PT_SYSCALLID).
+GENERIC_CODES = frozenset(
+    e.code for e in EVENTS if e.name == "syscall" and e.params and e.params[0].type == PT.SYSCALLID
+)
+_U16_LEN = struct.Struct("<H")
 
 #: Per event code: True when parameter lengths are 32-bit (EF_LARGE_PAYLOAD).
 LARGE_PAYLOAD: tuple[bool, ...] = tuple(bool(e.flags & EF.LARGE_PAYLOAD) for e in EVENTS)
@@ -56,6 +63,20 @@ class RawEvent:
     def name(self) -> str:
         info = self.info
         return info.name if info else f"unknown({self.type})"
+
+    @property
+    def type_name(self) -> str:
+        """The name sysdig shows (``evt.type``): generic events show their syscall."""
+        info = self.info
+        if info is None:
+            return self.name
+        if self.type in GENERIC_CODES and self.nparams:
+            (n,) = _U16_LEN.unpack_from(self.data, EVENT_HEADER_SIZE)
+            if n == 2:
+                (sc,) = _U16_LEN.unpack_from(self.data, EVENT_HEADER_SIZE + 2 * self.nparams)
+                if sc < len(SYSCALL_NAMES):
+                    return SYSCALL_NAMES[sc]
+        return info.name
 
     @property
     def direction(self) -> str:

@@ -1,0 +1,117 @@
+"""``scap info``: what a capture holds, and any damage found while reading all of it."""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from typing import Any, BinaryIO
+
+from . import blocks as B
+from .event_table import EVENTS, NUM_EVENTS
+from .events import GENERIC_CODES
+from .reader import CaptureReader
+
+#: Event codes whose occurrences mean the driver dropped events.
+DROP_EVENT_NAMES = frozenset({"drop"})
+
+
+@dataclass
+class CaptureSummary:
+    path: str
+    compression: str
+    sections: list[dict[str, Any]] = field(default_factory=list)
+    machine: dict[str, Any] | None = None
+    events: int = 0
+    first_ts: int | None = None
+    last_ts: int | None = None
+    event_counts: dict[str, int] = field(default_factory=dict)
+    blocks: dict[str, int] = field(default_factory=dict)
+    unknown_blocks: int = 0
+    unknown_event_types: dict[int, int] = field(default_factory=dict)
+    processes: int = 0
+    fds: int = 0
+    interfaces: int = 0
+    users: int = 0
+    groups: int = 0
+    drops: int = 0
+    undecodable_params: int = 0
+    bytes: int = 0
+    damage: list[str] = field(default_factory=list)
+
+    @property
+    def duration_ns(self) -> int:
+        if self.first_ts is None or self.last_ts is None:
+            return 0
+        return self.last_ts - self.first_ts
+
+    def to_json(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["duration_ns"] = self.duration_ns
+        d["unknown_event_types"] = {str(k): v for k, v in self.unknown_event_types.items()}
+        return d
+
+
+def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True) -> CaptureSummary:
+    """Read the whole capture. With ``decode``, every parameter is decoded too,
+    and parameters that do not decode for their declared type are counted."""
+    from .params import ParamDecodeError, decode_param
+
+    reader = CaptureReader(source)
+    counts: Counter[int] = Counter()
+    names: Counter[str] = Counter()
+    first = last = None
+    bad = 0
+    with reader:
+        for ev in reader.events():
+            t = ev.type
+            counts[t] += 1
+            if t in GENERIC_CODES:
+                names[ev.type_name] += 1
+            if first is None:
+                first = ev.ts
+            last = ev.ts
+            if decode and ev.nparams and t < NUM_EVENTS:
+                decls = EVENTS[t].params
+                for i, raw in enumerate(ev.raw_params()):
+                    if i < len(decls):
+                        try:
+                            decode_param(decls[i], raw)
+                        except ParamDecodeError:
+                            bad += 1
+    snap = reader.snapshot
+    by_name: Counter[str] = names
+    drops = 0
+    for t, n in counts.items():
+        if t in GENERIC_CODES:
+            continue
+        name = EVENTS[t].name if t < NUM_EVENTS else f"unknown({t})"
+        by_name[name] += n
+        if name in DROP_EVENT_NAMES and not t & 1:
+            drops += n
+    kinds: Counter[str] = Counter()
+    for bt, n in reader.block_counts.items():
+        kinds[B.block_kind(bt)] += n
+    return CaptureSummary(
+        path=str(source) if isinstance(source, (str, os.PathLike)) else "<stream>",
+        compression=reader.compression,
+        sections=[{"offset": s.offset, "version": f"{s.major}.{s.minor}",
+                   "options": len(s.options)} for s in reader.sections],
+        machine=asdict(snap.machine) if snap.machine else None,
+        events=sum(counts.values()),
+        first_ts=first,
+        last_ts=last,
+        event_counts=dict(sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0]))),
+        blocks=dict(sorted(kinds.items())),
+        unknown_blocks=reader.unknown_blocks,
+        unknown_event_types=dict(reader.unknown_event_types),
+        processes=len(snap.processes),
+        fds=snap.fd_count,
+        interfaces=len(snap.interfaces),
+        users=len(snap.users),
+        groups=len(snap.groups),
+        drops=drops,
+        undecodable_params=bad,
+        bytes=reader.bytes_read,
+        damage=[d.describe() for d in reader.damage],
+    )
