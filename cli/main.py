@@ -41,13 +41,17 @@ def _report_damage(path: str, damage: list[FormatError]) -> int:
 @app.command()
 def read(
     file: CaptureArg,
+    filter_words: Annotated[Optional[list[str]], typer.Argument(
+        metavar="[FILTER]...", help="sysdig filter expression (the words are joined)")] = None,
     fmt: Annotated[str, typer.Option("-p", "--print", help="output format (%field tokens)")]
     = BASIC_FORMAT,
     count: Annotated[int, typer.Option("-n", "--numevents", help="stop after N events")] = 0,
     debug: Annotated[bool, typer.Option("-D", "--debug", help="also show internal events")]
     = False,
 ) -> None:
-    """Print the events of a capture, one per line."""
+    """Print the events of a capture that match FILTER, one per line."""
+    from scapkit.inspect.filter.compiler import compile_filter
+    from scapkit.inspect.filter.errors import FilterError
     from scapkit.inspect.format import EventFormat, FormatSyntaxError
     from scapkit.scapfile.reader import CaptureReader
 
@@ -57,6 +61,11 @@ def read(
         form = EventFormat(fmt)
     except FormatSyntaxError as exc:
         raise _fail(f"invalid format: {exc}", exitcodes.BAD_FILTER) from None
+    text = " ".join(filter_words or [])
+    try:
+        accept = compile_filter(text) if text.strip() else None
+    except FilterError as exc:
+        raise _fail(exc.with_text(text).render(), exitcodes.BAD_FILTER) from None
     out = LineSink()
     try:
         reader = CaptureReader(file)
@@ -68,7 +77,9 @@ def read(
     try:
         with reader:
             for ev in reader.events():
-                seen += 1
+                if accept is not None and not accept(ev):
+                    continue
+                seen += 1  # sysdig's -n counts the events that pass the filter
                 if debug or not hidden_by_default(ev.type):
                     line = form.render(ev)
                     if line is not None:

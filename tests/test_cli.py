@@ -96,3 +96,18 @@ def test_every_capture_lists_without_damage() -> None:
     for cap in CAPTURES:
         res = runner.invoke(app, ["read", str(cap)])
         assert res.exit_code == 0 and res.stdout
+
+
+def test_read_with_filter_and_filter_error() -> None:
+    res = runner.invoke(app, ["read", str(CURL), "-p", "%evt.num %evt.type",
+                              "evt.type in (connect, socket) and evt.dir = <"])
+    assert res.exit_code == 0, res.output
+    assert res.stdout.split("\n")[:3] == ["1010 socket", "1055 socket", "1057 connect"]
+    res = runner.invoke(app, ["read", str(CURL), "evt.type", "="])
+    assert res.exit_code == 4
+    assert "position" in res.output and "^" in res.output and "Traceback" not in res.output
+
+
+def test_count_counts_only_events_passing_the_filter() -> None:
+    res = runner.invoke(app, ["read", "-n", "2", str(CURL), "-p", "%evt.num", "evt.type=connect"])
+    assert res.stdout.split() == ["1056", "1057"]
