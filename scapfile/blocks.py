@@ -8,7 +8,7 @@ each field notes the block version that introduced it. Files are little-endian
 
 These declarations are the specification, the writer and the test oracle. The
 reader's hot path (events) uses the precompiled ``struct`` plans in
-:mod:`scapkit.scapfile.fastpath`, kept in agreement with these by property tests.
+:mod:`scapkit.scapfile.reader` (and the C scanner in :mod:`.cscan`), kept in agreement with these by property tests.
 Metadata blocks are parsed with these declarations directly (never with
 construct's ``.compile()``, which drops checks).
 """

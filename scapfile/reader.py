@@ -19,10 +19,10 @@ import os
 import re
 import struct
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from . import blocks as B
 from . import snapshot as S
@@ -30,6 +30,9 @@ from .errors import FormatError, NotACaptureError, TruncatedError
 from .event_table import EVENTS, NUM_EVENTS
 from .events import EVENT_HEADER, EVENT_HEADER_SIZE, LARGE_PAYLOAD, RawEvent, lens_struct
 from .source import ByteStream, open_capture
+
+if TYPE_CHECKING:
+    from .cscan import ScanTotals
 
 _HDR = struct.Struct("<II")
 _U16 = struct.Struct("<H")
@@ -48,6 +51,7 @@ DEFAULT_MAX_RESYNC_SCAN = 1 << 40
 
 _KNOWN_TYPES = frozenset(int(t) for t in B.BlockType)
 _EVENT_TYPES = {int(k): v for k, v in B.EVENT_BLOCKS.items()}
+_LARGE_EVENT_BLOCKS = frozenset({int(B.BlockType.EV_V2_LARGE), int(B.BlockType.EVF_V2_LARGE)})
 _RESYNC_RE = re.compile(
     b"|".join(re.escape(_U32.pack(t)) for t in sorted(_KNOWN_TYPES)), re.DOTALL
 )
@@ -160,23 +164,36 @@ class CaptureReader:
 
     # -- the block loop -----------------------------------------------------------
 
-    def _records_impl(self) -> Iterator[RawEvent | Block]:
+    def _records_impl(self, fast: Callable[[int], int] | None = None
+                      ) -> Iterator[RawEvent | Block]:
+        # ``fast``: see scan_summary (consumes event blocks at _pos, returns the new
+        # event count); None everywhere else.
         if not self._read_first_section():
             return
         hdr = _HDR
         event_types = _EVENT_TYPES
+        # Per event block type, the largest length _check_length accepts (fast path).
+        event_caps = {bt: self._max_large if bt in _LARGE_EVENT_BLOCKS else MAX_EVENT_BLOCK
+                      for bt in event_types}
+        min_block = B.MIN_BLOCK_SIZE
         num = 0
         while True:
-            if not self._avail(8):
+            if fast is not None:
+                num = fast(num)
+            # (_avail is only called when the window is short: same result, less overhead)
+            if len(self._buf) - self._pos < 8 and not self._avail(8):
                 if len(self._buf) - self._pos:
                     self._truncated("block header", len(self._buf) - self._pos, 8)
                 break
             start = self._pos
             btype, blen = hdr.unpack_from(self._buf, start)
             spec = event_types.get(btype)
-            problem = self._check_length(btype, blen, spec is not None)
+            if spec is not None and min_block <= blen <= event_caps[btype]:
+                problem = None  # what _check_length says for these
+            else:
+                problem = self._check_length(btype, blen, spec is not None)
             if problem is None:
-                if not self._avail(blen):
+                if len(self._buf) - start < blen and not self._avail(blen):
                     if self._resync(f"block of type 0x{btype:x} claims {blen} bytes but "
                                     f"the file ends first", truncation=True):
                         continue
@@ -209,7 +226,7 @@ class CaptureReader:
         if blen < B.MIN_BLOCK_SIZE:
             return f"block length {blen} is shorter than a block header and trailer"
         if is_event:
-            large = btype in (B.BlockType.EV_V2_LARGE, B.BlockType.EVF_V2_LARGE)
+            large = btype in _LARGE_EVENT_BLOCKS
             cap = self._max_large if large else MAX_EVENT_BLOCK
             if blen > cap:
                 return f"event block length {blen} is over the {cap}-byte limit"
@@ -412,12 +429,63 @@ class CaptureReader:
         if trailer != blen:
             return False
         if spec is not None:
+            # A trial decode: its damage records and unknown-type counts are not kept
+            # (the block is decoded for real when reading resumes there).
             before = len(self.damage)
+            unknown = self.unknown_event_types.copy()
             ev = self._event(self._buf, p + 8, p + blen - 4, spec, 0, 0)
             del self.damage[before:]
+            self.unknown_event_types = unknown
             if ev is None:
                 return False
         return True
+
+    # == summary scan (C fast path) ===================================================
+    # scan_summary() drives the block loop above (_records_impl) with a hook that hands
+    # runs of complete event blocks to the C scanner (cscan.py / cscan.c). The scanner
+    # stops at anything else (metadata, a block not complete in the window, anything
+    # invalid); that one block then goes through the unchanged Python code, so damage
+    # messages, offsets and resynchronisation are the pure reader's.
+
+    def scan_summary(self, decode: bool = True, *, use_c: bool | None = None) -> ScanTotals:
+        """Read the whole capture, returning the totals ``summarize()`` needs.
+
+        ``use_c``: None = the C scanner when ``cscan.available()``; False = pure
+        Python (every event as a RawEvent); True = C (error when unavailable).
+        Reader state afterwards (damage, snapshot, block_counts, ...) is the same
+        either way.
+        """
+        from . import cscan
+
+        totals = cscan.ScanTotals()
+        if use_c is None:
+            use_c = cscan.available()
+        if not use_c:
+            totals.add_events(self._records_impl(), decode)
+            return totals
+        scanner = cscan.Scanner(decode, MAX_EVENT_BLOCK, self._max_large)
+
+        def fast(num: int) -> int:
+            buf = self._buf
+            pos = self._pos
+            if len(buf) - pos < 8:
+                return num
+            new, n = scanner.scan(buf, pos, num)
+            if new != pos:
+                self._pos = new
+                self.bytes_read = self._base + new
+                if n:
+                    num += n
+                    self.events_read = num
+            return num
+
+        totals.add_events(self._records_impl(fast), decode)
+        blocks, unknown = scanner.finish(totals)
+        self.block_counts.update(blocks)
+        self.unknown_event_types.update(unknown)
+        return totals
+
+    # == end of summary scan ============================================================
 
 
 def _v1_param_count(etype: int, payload: bytes) -> int | None:

@@ -21,9 +21,11 @@ from .errors import CompressionError, FormatError
 GZIP_MAGIC = b"\x1f\x8b"
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 CHUNK = 1 << 20
-#: Upper bound on output produced from one compressed chunk (keeps memory flat
-#: even for decompression bombs: the remainder stays inside the decoder).
+#: Upper bound on the output of one gzip decoding step (keeps memory flat even for
+#: decompression bombs: the rest of the input waits in ``unconsumed_tail``).
 MAX_OUT = 4 << 20
+#: Compressed bytes fed to the zstd decoder per step (bounds its output; see ZstdStream).
+ZSTD_STEP = 512
 
 
 class ByteStream(Protocol):
@@ -66,7 +68,7 @@ class _DecompressingStream:
 
     def __init__(self, f: BinaryIO, head: bytes) -> None:
         self._f = f
-        self._pending = head  # compressed bytes not yet fed
+        self._pending: bytes | memoryview = head  # compressed bytes not yet fed
         self._out = bytearray()
         self._dec = self._new_decoder()
         self._in_offset = 0  # compressed bytes consumed
@@ -78,13 +80,12 @@ class _DecompressingStream:
     def _new_decoder(self):  # pragma: no cover - overridden
         raise NotImplementedError
 
-    def _feed(self, data: bytes) -> bytes:  # pragma: no cover - overridden
+    def _feed(self, data: memoryview) -> tuple[bytes, memoryview]:  # pragma: no cover
         raise NotImplementedError
 
     def _fill(self, n: int) -> None:
         while len(self._out) < n and not self._done:
             data = self._pending or self._f.read(CHUNK)
-            self._pending = b""
             if not data:
                 if self._member_started and not self._dec.eof:
                     self.error = CompressionError(
@@ -94,7 +95,7 @@ class _DecompressingStream:
                 self._done = True
                 break
             try:
-                self._out += self._feed(data)
+                out, self._pending = self._feed(memoryview(data))
             except (zlib.error, zstandard.ZstdError, EOFError) as exc:
                 self.error = CompressionError(
                     f"corrupt {self.compression} data ({exc})",
@@ -102,6 +103,7 @@ class _DecompressingStream:
                 )
                 self._done = True
                 break
+            self._out += out
 
     def read(self, n: int) -> bytes:
         self._fill(n)
@@ -122,21 +124,18 @@ class GzipStream(_DecompressingStream):
     def _new_decoder(self):
         return zlib.decompressobj(wbits=31)
 
-    def _feed(self, data: bytes) -> bytes:
-        out = bytearray()
-        while data:
-            self._member_started = True
-            out += self._dec.decompress(data)
-            if self._dec.eof:
-                data = self._dec.unused_data
-                self._dec = self._new_decoder()
-                self._member_started = False
-                if data and not data.startswith(GZIP_MAGIC[:len(data)]):
-                    # Trailing garbage after a complete member: gzip(1) ignores it too.
-                    break
-            else:
-                data = b""
-        return bytes(out)
+    def _feed(self, data: memoryview) -> tuple[bytes, memoryview]:
+        """One bounded step: at most MAX_OUT bytes out; returns (output, input left)."""
+        self._member_started = True
+        out = self._dec.decompress(data, MAX_OUT)
+        if not self._dec.eof:
+            return out, memoryview(self._dec.unconsumed_tail)
+        left = self._dec.unused_data
+        self._dec = self._new_decoder()
+        self._member_started = False
+        if left and not left.startswith(GZIP_MAGIC[:len(left)]):
+            left = b""  # trailing garbage after a complete member: gzip(1) ignores it too
+        return out, memoryview(left)
 
 
 class ZstdStream(_DecompressingStream):
@@ -147,18 +146,22 @@ class ZstdStream(_DecompressingStream):
     def _new_decoder(self):
         return zstandard.ZstdDecompressor().decompressobj()
 
-    def _feed(self, data: bytes) -> bytes:
-        out = bytearray()
-        while data:
-            self._member_started = True
-            out += self._dec.decompress(data)
-            if self._dec.eof:
-                data = self._dec.unused_data
-                self._dec = self._new_decoder()
-                self._member_started = False
-            else:
-                data = b""
-        return bytes(out)
+    def _feed(self, data: memoryview) -> tuple[bytes, memoryview]:
+        """One bounded step of ZSTD_STEP input bytes.
+
+        The zstd decoder has no output limit, but a block expands to at most 128 KiB
+        and takes at least 4 bytes, so a step's output is at most
+        ZSTD_STEP / 4 * 128 KiB (16 MiB), however hostile the stream.
+        """
+        self._member_started = True
+        step, rest = data[:ZSTD_STEP], data[ZSTD_STEP:]
+        out = self._dec.decompress(step)
+        if not self._dec.eof:
+            return out, rest
+        left = self._dec.unused_data
+        self._dec = self._new_decoder()
+        self._member_started = False
+        return out, (memoryview(left + rest) if left else rest)
 
 
 def open_capture(source: str | os.PathLike[str] | BinaryIO) -> ByteStream:

@@ -52,33 +52,21 @@ class CaptureSummary:
         return d
 
 
-def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True) -> CaptureSummary:
+def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True,
+              use_c: bool | None = None) -> CaptureSummary:
     """Read the whole capture. With ``decode``, every parameter is decoded too,
-    and parameters that do not decode for their declared type are counted."""
-    from .params import ParamDecodeError, decode_param
+    and parameters that do not decode for their declared type are counted.
 
+    The event blocks are scanned in C when ``cscan.available()`` (``use_c=None``),
+    else in pure Python (``use_c=False``, or ``SCAPKIT_PURE=1``); the summary is the
+    same either way (see ``CaptureReader.scan_summary``).
+    """
     reader = CaptureReader(source)
-    counts: Counter[int] = Counter()
-    names: Counter[str] = Counter()
-    first = last = None
-    bad = 0
     with reader:
-        for ev in reader.events():
-            t = ev.type
-            counts[t] += 1
-            if t in GENERIC_CODES:
-                names[ev.type_name] += 1
-            if first is None:
-                first = ev.ts
-            last = ev.ts
-            if decode and ev.nparams and t < NUM_EVENTS:
-                decls = EVENTS[t].params
-                for i, raw in enumerate(ev.raw_params()):
-                    if i < len(decls):
-                        try:
-                            decode_param(decls[i], raw)
-                        except ParamDecodeError:
-                            bad += 1
+        totals = reader.scan_summary(decode, use_c=use_c)
+    counts = totals.type_counts
+    names = totals.generic_names
+    first, last, bad = totals.first_ts, totals.last_ts, totals.bad_params
     snap = reader.snapshot
     by_name: Counter[str] = names
     drops = 0
@@ -104,7 +92,7 @@ def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True)
         event_counts=dict(sorted(by_name.items(), key=lambda kv: (-kv[1], kv[0]))),
         blocks=dict(sorted(kinds.items())),
         unknown_blocks=reader.unknown_blocks,
-        unknown_event_types=dict(reader.unknown_event_types),
+        unknown_event_types=dict(sorted(reader.unknown_event_types.items())),
         processes=len(snap.processes),
         fds=snap.fd_count,
         interfaces=len(snap.interfaces),
