@@ -30,6 +30,7 @@ from construct import (
     Int32ul,
     Int64sl,
     Int64ul,
+    IfThenElse,
     Optional,
     Prefixed,
     Struct,
@@ -449,9 +450,22 @@ EVENT_HEADER_V2_SIZE = 26
 EVENT_HEADER_V1_SIZE = 22
 
 
+def _large_payload(ctx) -> bool:  # type: ignore[no-untyped-def]
+    from .events import is_large
+
+    return is_large(ctx.header.type)
+
+
 def event_block_body(with_flags: bool, v2: bool, large: bool) -> Struct:
-    """An event block body: cpu id, optional dump flags, the event, its parameters."""
-    len_t = Int32ul if large else Int16ul
+    """An event block body: cpu id, optional dump flags, the event, its parameters.
+
+    Parameter lengths are 32-bit for event types flagged EF_LARGE_PAYLOAD and 16-bit
+    otherwise, whatever the block type (as libsinsp decodes them, and the reader): libscap
+    puts exactly those events in the LARGE blocks, but our writer also uses LARGE blocks
+    for other events too big for the 64 KiB limit of the plain ones. ``large`` (the
+    block's kind) therefore does not change the layout.
+    """
+    len_t = IfThenElse(_large_payload, Int32ul, Int16ul)
     fields = ["cpuid" / Int16ul]
     if with_flags:
         fields.append("flags" / Int32ul)

@@ -48,6 +48,8 @@ DEFAULT_MAX_LARGE_EVENT_BLOCK = 64 << 20
 DEFAULT_MAX_META_BLOCK = 256 << 20
 #: How far a resynchronisation may look for the next block before giving up.
 DEFAULT_MAX_RESYNC_SCAN = 1 << 40
+#: Damage records kept in full; past this many they are only counted (see DamageList).
+DEFAULT_MAX_DAMAGE = 1000
 
 _KNOWN_TYPES = frozenset(int(t) for t in B.BlockType)
 _EVENT_TYPES = {int(k): v for k, v in B.EVENT_BLOCKS.items()}
@@ -79,6 +81,38 @@ class SectionHeader:
     options: list[tuple[int, bytes]]
 
 
+class DamageList(list):
+    """``CaptureReader.damage``: the first ``limit`` damage records, then only a count.
+
+    Without a limit, a file made of 12-byte blocks holding no valid event would cost
+    a record (some 500 bytes) per 12 bytes of input. Past the limit, records are
+    counted in ``suppressed``; :meth:`finish` (at the end of the read) adds one record
+    saying how many were left out, at the offset of the last one.
+    """
+
+    def __init__(self, limit: int = DEFAULT_MAX_DAMAGE) -> None:
+        super().__init__()
+        self.limit = limit
+        self.suppressed = 0
+        self.last_suppressed: FormatError | None = None
+        self._finished = False
+
+    def append(self, err: FormatError) -> None:  # type: ignore[override]
+        if len(self) < self.limit or self._finished:
+            super().append(err)
+        else:
+            self.suppressed += 1
+            self.last_suppressed = err
+
+    def finish(self) -> None:
+        last = self.last_suppressed
+        if last is not None and not self._finished:
+            self._finished = True
+            super().append(FormatError(
+                f"{self.suppressed} more problems not listed (the last: {last.message})",
+                last.offset))
+
+
 class CaptureReader:
     """Read a capture file: ``for ev in CaptureReader(path): ...``.
 
@@ -89,7 +123,8 @@ class CaptureReader:
 
     def __init__(self, source: str | os.PathLike[str] | BinaryIO | ByteStream, *,
                  max_large_event_block: int = DEFAULT_MAX_LARGE_EVENT_BLOCK,
-                 max_meta_block: int = DEFAULT_MAX_META_BLOCK) -> None:
+                 max_meta_block: int = DEFAULT_MAX_META_BLOCK,
+                 max_damage: int = DEFAULT_MAX_DAMAGE) -> None:
         self._stream: ByteStream = (
             source if hasattr(source, "compression") else open_capture(source)  # type: ignore[arg-type]
         )
@@ -105,7 +140,7 @@ class CaptureReader:
         self.block_counts: Counter[int] = Counter()
         self.unknown_blocks = 0
         self.unknown_event_types: Counter[int] = Counter()
-        self.damage: list[FormatError] = []
+        self.damage: DamageList = DamageList(max_damage)
         self.events_read = 0
         self.bytes_read = 0
 
@@ -122,7 +157,9 @@ class CaptureReader:
         self._base += self._pos
         self._pos = 0
         while have < n:
-            chunk = self._stream.read(max(CHUNK, n - have))
+            # One chunk at a time: a length read from the file never sizes an
+            # allocation by itself (a lying length at the end of a small file).
+            chunk = self._stream.read(CHUNK)
             if not chunk:
                 self._eof = True
                 if self._stream.error is not None:
@@ -204,6 +241,13 @@ class CaptureReader:
                 if trailer != blen:
                     problem = (f"block length mismatch: header says {blen}, "
                                f"trailer says {trailer}")
+                elif spec is None and btype not in _KNOWN_TYPES and \
+                        not self._next_plausible(btype, blen):
+                    problem = (f"block of unknown type 0x{btype:x} ({blen} bytes) is "
+                               f"not followed by a block")
+                else:
+                    start = self._pos  # (_next_plausible may have moved the window)
+                    buf = self._buf
             if problem is not None:
                 if self._resync(problem):
                     continue
@@ -221,6 +265,7 @@ class CaptureReader:
                 continue
             body = buf[start + 8:start + blen - 4]
             yield from self._meta(btype, body, offset)
+        self.damage.finish()
 
     def _check_length(self, btype: int, blen: int, is_event: bool) -> str | None:
         if blen < B.MIN_BLOCK_SIZE:
@@ -233,6 +278,29 @@ class CaptureReader:
         elif blen > self._max_meta:
             return f"block length {blen} is over the {self._max_meta}-byte limit"
         return None
+
+    def _next_plausible(self, btype: int, blen: int) -> bool:
+        """Is the block at ``_pos`` followed by the end of the stream or a plausible block?
+
+        Asked only of blocks of unknown type, which only their framing vouches for:
+        junk that happens to end in its own length would otherwise swallow the intact
+        blocks it covers. A stream of event blocks shifted by a byte is such junk, and
+        self-consistently framed (type 0x21600, length 15360, trailer 15360, then the
+        same again), so only types in the range writers use may follow one another.
+        """
+        if not self._avail(blen + 8):
+            return True  # the stream ends (a partial header is reported next)
+        ntype, nlen = _HDR.unpack_from(self._buf, self._pos + blen)
+        if self._check_length(ntype, nlen, ntype in _EVENT_TYPES) is not None:
+            return False
+        if ntype in _KNOWN_TYPES:
+            return True
+        if not (block_type_plausible(btype) and block_type_plausible(ntype)):
+            return False
+        if not self._avail(blen + nlen):
+            return False
+        (trailer,) = _U32.unpack_from(self._buf, self._pos + blen + nlen - 4)
+        return trailer == nlen
 
     def _truncated(self, what: str, have: int, need: int) -> None:
         self.damage.append(TruncatedError(
@@ -382,7 +450,9 @@ class CaptureReader:
         the stream (the damage is then reported as a truncation or corruption).
         """
         bad_at = self.offset
-        self._pos += 4  # never match the damaged block itself
+        # Step one byte (not a whole header): never match the damaged block itself,
+        # but a real block may start 1-3 bytes in (a few junk bytes before it).
+        self._pos += 1
         if not self._scan():
             cls = TruncatedError if truncation else FormatError
             self.damage.append(cls(f"{problem}; no intact block follows", bad_at))
@@ -431,11 +501,10 @@ class CaptureReader:
         if spec is not None:
             # A trial decode: its damage records and unknown-type counts are not kept
             # (the block is decoded for real when reading resumes there).
-            before = len(self.damage)
-            unknown = self.unknown_event_types.copy()
+            damage, unknown = self.damage, self.unknown_event_types.copy()
+            self.damage = DamageList()  # (a scratch list: the real one may be full)
             ev = self._event(self._buf, p + 8, p + blen - 4, spec, 0, 0)
-            del self.damage[before:]
-            self.unknown_event_types = unknown
+            self.damage, self.unknown_event_types = damage, unknown
             if ev is None:
                 return False
         return True
@@ -486,6 +555,15 @@ class CaptureReader:
         return totals
 
     # == end of summary scan ============================================================
+
+
+def block_type_plausible(btype: int) -> bool:
+    """Is an unknown block type in the range writers number block types in?
+
+    libscap numbers its block types 0x2xx (pcapng's own are small numbers too), and
+    its pre-release ones 0x80xxABCD. See CaptureReader._next_plausible.
+    """
+    return btype < 0x10000 or (btype & 0x8000FFFF) == 0x8000ABCD
 
 
 def _v1_param_count(etype: int, payload: bytes) -> int | None:
