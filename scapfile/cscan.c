@@ -301,6 +301,8 @@ int cs_scan(const struct cs_tables *t, struct cs_totals *tot, const uint8_t *buf
             uint32_t etype = rd16(at + 20);
             uint64_t nparams = rd32(at + 22);
             if (elen < HDR_V2 || elen > avail) { status = CS_INVALID; break; }
+            /* more parameters than any event has (libs' PPM_MAX_EVENT_PARAMS): damage */
+            if (nparams > 32) { status = CS_INVALID; break; }
             int large = etype < t->num_events && t->large[etype];
             uint64_t lsize = large ? 4 : 2;
             if (HDR_V2 + nparams * lsize > elen) { status = CS_INVALID; break; }

@@ -43,6 +43,8 @@ _CPU_FLAGS = struct.Struct("<HI")
 CHUNK = 1 << 20
 #: Largest body accepted for a non-large event block (libscap's reader buffer).
 MAX_EVENT_BLOCK = 65536 + B.MIN_BLOCK_SIZE
+#: Most parameters any event has (libs' PPM_MAX_EVENT_PARAMS); more means damage.
+MAX_EVENT_PARAMS = 32
 #: Default caps, per block kind, applied before buffering a block.
 DEFAULT_MAX_LARGE_EVENT_BLOCK = 64 << 20
 DEFAULT_MAX_META_BLOCK = 256 << 20
@@ -398,6 +400,9 @@ class CaptureReader:
         if elen < EVENT_HEADER_SIZE or elen > avail:
             return self._bad_event(f"event length {elen} does not fit its block ({avail} "
                                    f"bytes)", offset)
+        if nparams > MAX_EVENT_PARAMS:
+            return self._bad_event(f"{nparams} parameters, more than the {MAX_EVENT_PARAMS} "
+                                   f"an event can have", offset)
         large = etype < NUM_EVENTS and LARGE_PAYLOAD[etype]
         lsize = 4 if large else 2
         if EVENT_HEADER_SIZE + nparams * lsize > elen:

@@ -978,3 +978,30 @@ def test_cli_missing_file(tmp_path: Path, command: str) -> None:
     _no_traceback(res)
     assert res.exit_code == 1
     assert len(_lines(res.stderr)) == 1
+
+
+def test_more_parameters_than_any_event_is_damage_in_both_paths() -> None:
+    """An event claiming more parameters than any event has is damage, not decoded."""
+    import io
+
+    from scapkit.scapfile.events import EVENT_HEADER
+    from scapkit.scapfile.reader import MAX_EVENT_PARAMS, CaptureReader
+    from scapkit.scapfile.source import open_bytes
+    from scapkit.scapfile.summary import summarize
+    from scapkit.scapfile.writer import ScapWriter
+
+    buf = io.BytesIO()
+    w = ScapWriter(buf)
+    w.write_header()
+    n = MAX_EVENT_PARAMS + 1
+    w.write_event(EVENT_HEADER.pack(1, 1, 26, 9, 0))
+    w.write_event(EVENT_HEADER.pack(2, 1, 26 + 2 * n, 3, n) + b"\0\0" * n)
+    w.write_event(EVENT_HEADER.pack(3, 1, 26, 9, 0))
+    w.flush()
+    data = buf.getvalue()
+    r = CaptureReader(open_bytes(data))
+    assert [e.ts for e in r] == [1, 3]
+    assert len(r.damage) == 1 and "more than the 32" in r.damage[0].message
+    for use_c in (False, None):
+        s = summarize(open_bytes(data), use_c=use_c)
+        assert s.events == 2 and len(s.damage) == 1
