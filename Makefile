@@ -21,7 +21,7 @@ system-deps:
 
 demo: setup
 	$(PY) -m scapkit.cli info tests/data/curl_google.scap
-	$(PY) -m scapkit.cli read tests/data/curl_google.scap -p '%evt.num %evt.rawtime %thread.tid %evt.dir %evt.type %evt.cpu' | head -n 40
+	$(PY) -m scapkit.cli read tests/data/curl_google.scap | head -n 40
 
 test: system-deps setup
 	SCAPKIT_REQUIRE_SYSDIG=1 $(PY) -m pytest

@@ -21,9 +21,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 
-#: The basic listing (the full sysdig default arrives with the field engine).
-BASIC_FORMAT = "%evt.num %evt.rawtime %thread.tid %evt.dir %evt.type %evt.cpu"
-
 CaptureArg = Annotated[str, typer.Argument(help="capture file (plain, gzip or zstd); - for stdin")]
 
 
@@ -38,55 +35,97 @@ def _report_damage(path: str, damage: list[FormatError]) -> int:
     return exitcodes.BAD_CAPTURE if damage else exitcodes.OK
 
 
+def _write_all(lines) -> None:  # type: ignore[no-untyped-def]
+    out = LineSink()
+    for line in lines:
+        out.write(line)
+        if out.closed:
+            break
+    out.flush()
+
+
 @app.command()
 def read(
-    file: CaptureArg,
+    file: Annotated[Optional[str], typer.Argument(
+        metavar="[FILE]", help="capture file (plain, gzip or zstd); - for stdin")] = None,
     filter_words: Annotated[Optional[list[str]], typer.Argument(
         metavar="[FILTER]...", help="sysdig filter expression (the words are joined)")] = None,
-    fmt: Annotated[str, typer.Option("-p", "--print", help="output format (%field tokens)")]
-    = BASIC_FORMAT,
+    read_file: Annotated[Optional[str], typer.Option(
+        "-r", "--read", help="capture file (instead of the first argument)")] = None,
+    fmt: Annotated[Optional[str], typer.Option(
+        "-p", "--print", help="output format (%field tokens; leading * prints events "
+        "with missing fields)")] = None,
+    as_json: Annotated[bool, typer.Option("-j", "--json", help="JSON lines, as sysdig -j")]
+    = False,
     count: Annotated[int, typer.Option("-n", "--numevents", help="stop after N events")] = 0,
     debug: Annotated[bool, typer.Option("-D", "--debug", help="also show internal events")]
     = False,
+    verbose: Annotated[bool, typer.Option("-v", "--verbose", help="do not cut long buffers "
+                                          "to 80 characters")] = False,
+    ascii_: Annotated[bool, typer.Option("-A", "--print-ascii", help="buffers: printable "
+                                         "characters and line ends only")] = False,
+    hex_: Annotated[bool, typer.Option("-x", "--print-hex", help="buffers in hex")] = False,
+    hexascii: Annotated[bool, typer.Option("-X", "--print-hex-ascii", help="buffers in hex "
+                                           "and ASCII")] = False,
+    base64_: Annotated[bool, typer.Option("-b", "--print-base64", help="buffers in base64")]
+    = False,
+    timetype: Annotated[str, typer.Option("-t", "--timetype", help="evt.outputtime: h "
+                                          "(time of day), a (absolute), r (relative to the "
+                                          "first event), d (latency), D (delta)")] = "h",
+    list_flds: Annotated[bool, typer.Option("-l", "--list", help="list the fields and exit")]
+    = False,
+    list_evts: Annotated[bool, typer.Option("-L", "--list-events", help="list the events "
+                                            "and exit")] = False,
 ) -> None:
-    """Print the events of a capture that match FILTER, one per line."""
-    from scapkit.inspect.filter.compiler import compile_filter
+    """Print the events of a capture that match FILTER, one per line, as sysdig -r does."""
     from scapkit.inspect.filter.errors import FilterError
-    from scapkit.inspect.format import EventFormat, FormatSyntaxError
+    from scapkit.inspect.format import DEFAULT_FORMAT, FormatSyntaxError, unescape
+    from scapkit.inspect.listing import Listing, list_events, list_fields
+    from scapkit.inspect.render import RenderOptions
     from scapkit.scapfile.reader import CaptureReader
 
-    from .visibility import hidden_by_default
-
+    if list_flds or list_evts:
+        _write_all(list_fields(verbose) if list_flds else list_events())
+        raise typer.Exit(exitcodes.OK)
+    words = list(filter_words or [])
+    if read_file is not None:
+        if file is not None:
+            words.insert(0, file)
+        file = read_file
+    if file is None:
+        raise _fail("missing capture file (FILE or -r FILE)", exitcodes.USAGE_ERROR)
+    buffer_format = "normal"
+    chosen = [name for name, on in (("eols", ascii_), ("hex", hex_), ("hexascii", hexascii),
+                                    ("base64", base64_)) if on]
+    if len(chosen) > 1:
+        raise _fail("-A, -x, -X and -b are mutually exclusive", exitcodes.USAGE_ERROR)
+    if chosen:
+        buffer_format = chosen[0]
+    if timetype not in ("h", "a", "r", "d", "D"):
+        raise _fail(f"invalid -t value {timetype!r}: use h, a, r, d or D",
+                    exitcodes.USAGE_ERROR)
+    options = RenderOptions(buffer_format=buffer_format, max_len=0 if verbose else 80,
+                            json=as_json, time_format=timetype)
+    text = " ".join(words)
     try:
-        form = EventFormat(fmt)
+        listing = Listing(unescape(fmt) if fmt is not None else DEFAULT_FORMAT, text, options,
+                          debug, count)
     except FormatSyntaxError as exc:
         raise _fail(f"invalid format: {exc}", exitcodes.BAD_FILTER) from None
-    text = " ".join(filter_words or [])
-    try:
-        accept = compile_filter(text) if text.strip() else None
     except FilterError as exc:
         raise _fail(exc.with_text(text).render(), exitcodes.BAD_FILTER) from None
-    out = LineSink()
     try:
         reader = CaptureReader(file)
     except OSError as exc:
         raise _fail(f"{file}: {exc.strerror or exc}", exitcodes.RUNTIME_ERROR) from None
     except ScapError as exc:
         raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
-    seen = 0
+    out = LineSink()
     try:
         with reader:
-            for ev in reader.events():
-                if accept is not None and not accept(ev):
-                    continue
-                seen += 1  # sysdig's -n counts the events that pass the filter
-                if debug or not hidden_by_default(ev.type):
-                    line = form.render(ev)
-                    if line is not None:
-                        out.write(line)
-                        if out.closed:
-                            break
-                if count and seen >= count:
+            for line in listing.lines(reader):
+                out.write(line)
+                if out.closed:
                     break
     except ScapError as exc:
         out.flush()

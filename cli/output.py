@@ -8,7 +8,11 @@ from typing import TextIO
 
 
 class LineSink:
-    """Collect lines and write them in large batches; swallow only a closed pipe."""
+    """Collect lines and write them in large batches; swallow only a closed pipe.
+
+    Lines are text in which raw bytes travel as surrogate escapes (``surrogateescape``):
+    they are written back as those exact bytes, so output can match sysdig's byte for byte.
+    """
 
     def __init__(self, stream: TextIO | None = None, batch: int = 4096) -> None:
         self._stream = stream or sys.stdout
@@ -28,8 +32,14 @@ class LineSink:
         data = "\n".join(self._lines) + "\n"
         self._lines.clear()
         try:
-            self._stream.write(data)
-            self._stream.flush()
+            buffer = getattr(self._stream, "buffer", None)
+            if buffer is not None:
+                self._stream.flush()
+                buffer.write(data.encode("utf-8", "surrogateescape"))
+                buffer.flush()
+            else:
+                self._stream.write(data)
+                self._stream.flush()
         except BrokenPipeError:
             self.closed = True
             # Point stdout at /dev/null so the interpreter's final flush is silent.

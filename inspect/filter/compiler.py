@@ -4,7 +4,10 @@ Entry point::
 
     from scapkit.inspect.filter.compiler import compile_filter
     keep = compile_filter('evt.type in (open, openat) and not evt.dir = ">"')
-    events = [ev for ev in reader.events() if keep(ev)]
+    engine = StateEngine(reader)            # the registry's fields read event contexts
+    for ev in reader.events():
+        ctx = engine.process(ev, keep)      # the engine runs the filter where sinsp does
+        if not ctx.filtered_out: ...
 
 ``compile_filter(text, resolver=None)`` parses ``text`` (:mod:`.parser`), resolves each
 field through ``resolver`` (default: :class:`FieldsResolver` over the ``@field``
@@ -141,19 +144,30 @@ class FieldsResolver:
     A registry field is used as declared (``name``, ``type``, ``extract``). Optional
     attributes let the registry grow without changes here:
 
-    - ``bind(arg: str | None) -> extractor``: the field takes an argument, written
-      ``field[arg]`` or ``field.arg`` (``evt.arg[1]``, ``evt.arg.fd``, ``proc.aname[2]``);
-      raise ValueError for a bad one. Fields without ``bind`` take no argument.
+    - ``bind(arg: str | None[, options]) -> extractor``: the field takes an argument,
+      written ``field[arg]`` or ``field.arg`` (``evt.arg[1]``, ``evt.arg.fd``,
+      ``proc.aname[2]``), or depends on the session's rendering options (``evt.info``);
+      raise ValueError for a bad or missing argument. Fields without ``bind`` take no
+      argument. The extractor may carry ``field_type`` (its type, when the argument
+      decides it: ``evt.rawarg.*``) and ``multi``.
     - ``multi`` (bool), ``validate(text)``, ``ops``: as in :class:`FieldRef`.
+
+    ``options`` (a :class:`~scapkit.inspect.render.RenderOptions`) is passed to ``bind``;
+    by default, the registry's fields get the library defaults for filtering.
 
     Names are matched as sysdig does: the longest registered name that prefixes the text,
     which must then be the whole text, or be followed by ``.arg`` for a field with ``bind``.
     """
 
-    def __init__(self, fields: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, fields: Mapping[str, Any] | None = None, options: Any = None) -> None:
         from scapkit.inspect.fields import FIELDS
 
         self._fields = FIELDS if fields is None else fields
+        if options is None and fields is None:
+            from scapkit.inspect.render import DEFAULT_OPTIONS
+
+            options = DEFAULT_OPTIONS.for_filter()
+        self._options = options
 
     def _longest_prefix(self, name: str) -> Any:
         from scapkit.inspect.fields import FIELDS, match_field
@@ -177,7 +191,7 @@ class FieldsResolver:
         bind = getattr(f, "bind", None)
         if bind is not None:
             try:
-                extract = bind(arg)
+                extract = bind(arg) if self._options is None else bind(arg, self._options)
             except ValueError as exc:
                 raise FilterCompileError(str(exc), pos) from None
         elif arg is not None:
@@ -186,9 +200,9 @@ class FieldsResolver:
             extract = f.extract
         return FieldRef(
             name=f.name if arg is None else f"{f.name}[{arg}]",
-            type=f.type,
+            type=getattr(extract, "field_type", f.type),
             extract=extract,
-            multi=bool(getattr(f, "multi", False)),
+            multi=bool(getattr(extract, "multi", getattr(f, "multi", False))),
             validate=getattr(f, "validate", None) or FIELD_VALIDATORS.get(f.name),
             ops=getattr(f, "ops", None),
         )

@@ -44,7 +44,9 @@ What the limits dropped is counted in ``engine.stats``.
 from __future__ import annotations
 
 import struct
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from scapkit.scapfile.event_table import EF, EVENTS, NUM_EVENTS, EventInfo, sysdig_029_event_info
@@ -74,8 +76,16 @@ FD_EVENT_FLAGS = int(EF.CREATES_FD | EF.USES_FD | EF.DESTROYS_FD)
 _USES_FD = int(EF.USES_FD)
 _SKIPPARSERESET = int(EF.SKIPPARSERESET)
 _ACTIVE = int(CloneFlag.ACTIVE)
+_CLOSE_CANCELED = int(FdFlag.CLOSE_CANCELED)
 #: Dump flag of events that only feed the state (never shown).
 DF_STATE_ONLY = 1
+#: Dump flag of tracer events.
+DF_TRACER = 2
+_MODIFIES_STATE = int(EF.MODIFIES_STATE)
+#: sinsp's tracer fd flags (``FLAGS_IS_TRACER_FILE``, ``FLAGS_IS_TRACER_FD``).
+_TRACER_FLAGS = int(FdFlag.IS_TRACER_FILE) | 1 << 8
+#: The last-enter code a thread gets when the filter refused its event (matches no exit).
+NO_EVENT = 1 << 20
 
 _CLONE_EXIT_SYMBOLS = frozenset({
     "SYSCALL_CLONE_11_X", "SYSCALL_CLONE_16_X", "SYSCALL_CLONE_17_X", "SYSCALL_CLONE_20_X",
@@ -87,6 +97,7 @@ CLONE_EXITS = frozenset(_CODE[s] for s in _CLONE_EXIT_SYMBOLS)
 SCHEDSWITCH_6_E = _CODE["SCHEDSWITCH_6_E"]
 PROCINFO_E = _CODE["PROCINFO_E"]
 COPY_FILE_RANGE_X = _CODE["SYSCALL_COPY_FILE_RANGE_X"]
+WRITE_X = _CODE["SYSCALL_WRITE_X"]
 CONTAINER_JSON = frozenset({_CODE["CONTAINER_JSON_E"], _CODE["CONTAINER_JSON_2_E"]})
 
 
@@ -132,6 +143,16 @@ def effective_info(code: int) -> EventInfo | None:
     return EVENTS[code] if code < NUM_EVENTS else None
 
 
+@lru_cache(maxsize=None)
+def _param_names(code: int) -> dict[str, int]:
+    """Parameter name -> index in the current table (the first of a repeated name wins)."""
+    info = EVENTS[code] if code < NUM_EVENTS else None
+    names: dict[str, int] = {}
+    for i, p in enumerate(info.params if info is not None else ()):
+        names.setdefault(p.name, i)
+    return names
+
+
 class EventArgs:
     """An event's parameters by name (current table names), decoded on first use."""
 
@@ -145,9 +166,13 @@ class EventArgs:
 
     def _load(self) -> None:
         self._raw = self._ev.raw_params()
-        info = EVENTS[self._ev.type] if self._ev.type < NUM_EVENTS else None
-        params = info.params if info is not None else ()
-        self._names = {p.name: i for i, p in enumerate(params) if i < len(self._raw)}
+        self._names = _param_names(self._ev.type)
+
+    def raw_list(self) -> list[bytes]:
+        """Every parameter's raw value, in order."""
+        if self._raw is None:
+            self._load()
+        return self._raw  # type: ignore[return-value]
 
     def __len__(self) -> int:
         if self._raw is None:
@@ -157,7 +182,8 @@ class EventArgs:
     def index(self, name: str) -> int | None:
         if self._names is None:
             self._load()
-        return self._names.get(name)  # type: ignore[union-attr]
+        i = self._names.get(name)  # type: ignore[union-attr]
+        return i if i is not None and i < len(self._raw) else None  # type: ignore[arg-type]
 
     def __contains__(self, name: str) -> bool:
         return self.index(name) is not None
@@ -237,6 +263,11 @@ class EventContext:
     hidden: bool = False
     #: Set by handlers that found the thread's tid reused (a collision).
     tid_collision: bool = False
+    #: The fd the event itself resolved (sinsp's ``m_fdinfo``): unlike ``fd``, not looked
+    #: up again from the thread's last fd. ``evt.category``, ``evt.buflen``... use it.
+    evt_fd: FdInfo | None = None
+    #: The filter given to :meth:`StateEngine.process` refused the event.
+    filtered_out: bool = False
 
     @property
     def is_enter(self) -> bool:
@@ -285,6 +316,13 @@ class StateEngine:
         #: Container metadata from container events: id -> dict (name, image, ip...).
         self.containers: dict[str, dict[str, Any]] = {}
         self._enters_too_large = 0
+        #: Timestamp of the first event (container events aside): ``evt.reltime``'s origin.
+        self.first_ts = 0
+        #: The last parameter text rendered (sinsp's reused ``m_paramstr_storage``, which
+        #: shows again for a parameter it writes nothing for: see :mod:`scapkit.inspect.render`).
+        self.paramstr = ""
+        #: Length of the last buffer parameter rendered (sinsp's ``m_rawbuf_str_len``).
+        self.rawbuf_len = 0
         self._initialised = False
         self._tid_to_remove: int | None = None
         self._fds_to_remove: list[int] = []
@@ -361,8 +399,19 @@ class StateEngine:
 
     # -- the event loop ------------------------------------------------------------------------
 
-    def process(self, ev: RawEvent) -> EventContext:
-        """Apply one event to the state; its context, as sysdig's fields would see it."""
+    def process(self, ev: RawEvent, accept: Callable[[EventContext], bool] | None = None
+                ) -> EventContext:
+        """Apply one event to the state; its context, as sysdig's fields would see it.
+
+        ``accept`` is the filter, when there is one. sinsp runs it inside the parser, and
+        where it runs changes the state (sysdig's capture filter, ``HAS_CAPTURE_FILTERING``):
+        an event that does not modify the state is judged right after the thread and fd
+        lookup; when it is refused, no handler runs and its thread forgets its last enter
+        event (so the matching exit finds no enter and no fd). An event that modifies the
+        state is applied first and judged afterwards. A refused event (and an event only
+        meant for the state) also keeps its thread's stored enter event. The verdict is
+        ``ctx.filtered_out``.
+        """
         if not self._initialised:
             self._initialise()
         self._carry_out_removals()
@@ -371,8 +420,27 @@ class StateEngine:
             info, flags = self._infos[code], self._flags[code]
         else:
             info, flags = None, 0
+        if not self.first_ts and code not in CONTAINER_JSON:
+            self.first_ts = ev.ts
         ctx = EventContext(ev, self, info, flags, EventArgs(ev))
         self.reset(ctx)
+        late = False
+        if accept is not None:
+            modifies = bool(flags & _MODIFIES_STATE)
+            if code == WRITE_X:
+                modifies = self._tracer_write(ctx) or modifies
+            if modifies:
+                late = True
+            else:
+                self._expose(ctx)
+                if not accept(ctx):
+                    thread = ctx.thread
+                    if thread is not None and not (flags & _SKIPPARSERESET
+                                                   or code == SCHEDSWITCH_6_E):
+                        thread.lastevent_type = NO_EVENT
+                    ctx.filtered_out = True
+                    return ctx
+                ctx.fd = ctx.evt_fd  # the handlers see the event's own fd only
         if code < NUM_EVENTS:
             if code in self._stored:
                 self.store_enter(ctx)
@@ -382,8 +450,27 @@ class StateEngine:
                 handler(self, ctx)
         if ev.dump_flags & DF_STATE_ONLY:
             ctx.hidden = True
-        self._finish(ctx)
+        self._expose(ctx)
+        if late and not accept(ctx):  # type: ignore[misc]
+            ctx.filtered_out = True
+            return ctx
+        if not ctx.hidden:
+            self._cleanup(ctx)
         return ctx
+
+    def _tracer_write(self, ctx: EventContext) -> bool:
+        """sinsp's filter path for a write exit: it looks the fd up (the event keeps it);
+        a write to a tracer fd counts as modifying the state."""
+        thread = ctx.thread
+        if ctx.fd is None and thread is not None:
+            ctx.fd = self.threads.get_fd(thread, thread.lastevent_fd)
+        fd = ctx.fd
+        if fd is not None and fd.flags & _TRACER_FLAGS:
+            return True
+        if ctx.event.dump_flags & DF_TRACER:
+            ctx.fd = None
+            return True
+        return False
 
     def _carry_out_removals(self) -> None:
         if self._tid_to_remove is not None:
@@ -415,15 +502,19 @@ class StateEngine:
         if code == SCHEDSWITCH_6_E or thread is None:
             return False
         if query_os:
-            thread.flags |= _ACTIVE
+            thread.flags = int(thread.flags) | _ACTIVE
         if not code & 1:
             thread.lastevent_fd = -1
             thread.lastevent_type = code
+            thread.latency = 0
+            thread.latency_enter_ts = ev.ts
             if flags & _USES_FD:
                 fd = first_param_int(ev)
                 thread.lastevent_fd = -1 if fd is None else fd
                 ctx.fd = self.threads.get_fd(thread, thread.lastevent_fd)
             return True
+        if thread.latency_enter_ts:
+            thread.latency = ev.ts - thread.latency_enter_ts
         if code == thread.lastevent_type + 1:
             thread.lastevent_valid = True
         else:
@@ -442,20 +533,19 @@ class StateEngine:
             ctx.fd = self.threads.get_fd(thread, thread.lastevent_fd)
             if ctx.fd is None:
                 return False
-            if ctx.fd.flags & FdFlag.CLOSE_CANCELED:
-                ctx.fd.flags &= ~FdFlag.CLOSE_CANCELED
+            if ctx.fd.flags & _CLOSE_CANCELED:
+                ctx.fd.flags &= ~_CLOSE_CANCELED
                 parked = self.threads.get_fd(thread, CANCELED_FD)
                 self.erase_fd(thread, CANCELED_FD, parked)
         return True
 
-    def _finish(self, ctx: EventContext) -> None:
+    def _expose(self, ctx: EventContext) -> None:
+        """Set what the fields see: the event's own fd (sinsp's ``m_fdinfo``), and the fd
+        and fd number of the fd fields (the thread's last fd when the event has none)."""
         thread = ctx.thread
-        if thread is not None and ctx.event.type & 1:
-            # The stored enter event serves one exit only.
-            thread.lastevent = None
-            thread.lastevent_valid = False
         if thread is None and ctx.event.type not in CONTAINER_JSON:
             thread = ctx.thread = self.threads.get(ctx.event.tid)
+        ctx.evt_fd = ctx.fd
         if ctx.flags & FD_EVENT_FLAGS and thread is not None:
             ctx.fd_num = thread.lastevent_fd
             if ctx.fd is None and thread.lastevent_fd != -1:
@@ -463,6 +553,13 @@ class StateEngine:
         else:
             ctx.fd = None
             ctx.fd_num = None
+
+    def _cleanup(self, ctx: EventContext) -> None:
+        """After an exit that was shown: the stored enter event served its one exit."""
+        thread = ctx.thread
+        if thread is not None and ctx.event.type & 1:
+            thread.lastevent = None
+            thread.lastevent_valid = False
 
     # -- services for the handlers -------------------------------------------------------------
 

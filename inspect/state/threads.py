@@ -111,6 +111,10 @@ class ThreadInfo:
     lastevent_valid: bool = False
     #: Set when the thread exited (it is removed at the next event).
     reaper_tid: int = -1
+    #: ``evt.latency``: time from the last enter event to this exit (0 on enter events),
+    #: and the timestamp of that enter event (0: none seen yet).
+    latency: int = 0
+    latency_enter_ts: int = 0
 
     @property
     def is_main_thread(self) -> bool:

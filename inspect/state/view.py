@@ -309,9 +309,10 @@ def _name_from_event(ctx: EventContext) -> str | None:
         dirfd = ctx.args.int("dirfd")
         if thread is None or raw is None or dirfd is None:
             return None
-        saved = ctx.fd
+        # Like sinsp, looking up a real dirfd makes it the event's fd: the fd fields
+        # extracted after this one (fd.type after fd.name...) see it.
         directory = dirfd_base(ctx.engine, ctx, raw, dirfd)
-        ctx.fd = saved
+        ctx.evt_fd = ctx.fd
         path, _ = concatenate(directory, raw, limit=ctx.engine.limits.max_path)
         return path
     return ""
