@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Annotated, Optional
 
 import typer
@@ -27,6 +29,23 @@ CaptureArg = Annotated[str, typer.Argument(help="capture file (plain, gzip or zs
 def _fail(message: str, code: int) -> typer.Exit:
     print(f"scap: {message}", file=sys.stderr)
     return typer.Exit(code)
+
+
+@contextmanager
+def _capture_errors(file: str, before_failing: Callable[[], None] | None = None
+                    ) -> Iterator[None]:
+    """Turn I/O and capture-format errors into one stderr line and their exit code."""
+    try:
+        yield
+    except OSError as exc:
+        if before_failing is not None:
+            before_failing()
+        raise _fail(f"{exc.filename or file}: {exc.strerror or exc}",
+                    exitcodes.RUNTIME_ERROR) from None
+    except ScapError as exc:
+        if before_failing is not None:
+            before_failing()
+        raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
 
 
 def _report_damage(path: str, damage: list[FormatError]) -> int:
@@ -114,22 +133,14 @@ def read(
         raise _fail(f"invalid format: {exc}", exitcodes.BAD_FILTER) from None
     except FilterError as exc:
         raise _fail(exc.with_text(text).render(), exitcodes.BAD_FILTER) from None
-    try:
+    with _capture_errors(file):
         reader = CaptureReader(file)
-    except OSError as exc:
-        raise _fail(f"{file}: {exc.strerror or exc}", exitcodes.RUNTIME_ERROR) from None
-    except ScapError as exc:
-        raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
     out = LineSink()
-    try:
-        with reader:
-            for line in listing.lines(reader):
-                out.write(line)
-                if out.closed:
-                    break
-    except ScapError as exc:
-        out.flush()
-        raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
+    with _capture_errors(file, before_failing=out.flush), reader:
+        for line in listing.lines(reader):
+            out.write(line)
+            if out.closed:
+                break
     out.flush()
     raise typer.Exit(_report_damage(file, reader.damage))
 
@@ -144,12 +155,8 @@ def info(
 
     from .info_view import print_summary
 
-    try:
+    with _capture_errors(file):
         s = summarize(file)
-    except OSError as exc:
-        raise _fail(f"{file}: {exc.strerror or exc}", exitcodes.RUNTIME_ERROR) from None
-    except ScapError as exc:
-        raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
     if as_json:
         print(json.dumps(s.to_json(), indent=2))
     else:
@@ -172,13 +179,8 @@ def convert(
     if compress not in ("none", "gzip", "zstd"):
         raise _fail(f"unknown compression {compress!r}: choose none, gzip or zstd",
                     exitcodes.USAGE_ERROR)
-    try:
+    with _capture_errors(file):
         reader = do_convert(file, out, compress)  # type: ignore[arg-type]
-    except OSError as exc:
-        raise _fail(f"{exc.filename or file}: {exc.strerror or exc}",
-                    exitcodes.RUNTIME_ERROR) from None
-    except ScapError as exc:
-        raise _fail(f"{file}: {exc}", exitcodes.BAD_CAPTURE) from None
     raise typer.Exit(_report_damage(file, reader.damage))
 
 
