@@ -284,24 +284,23 @@ def _sip(fd: int, info: Any) -> str | None:
     return None
 
 
-def _cport(fd: int, info: Any) -> str | None:
-    if info is None:
+def _tuple_port(v4_attr: str, v6_attr: str) -> Callable[[int, Any], str | None]:
+    """A port of a connected IPv4/IPv6 socket's tuple, by socket-state attribute."""
+
+    def port(fd: int, info: Any) -> str | None:
+        if info is None:
+            return None
+        if info.type == FdType.IPV4_SOCK:
+            return str(getattr(info.sock, v4_attr))
+        if info.type == FdType.IPV6_SOCK:
+            return str(getattr(info.sock, v6_attr))
         return None
-    if info.type == FdType.IPV4_SOCK:
-        return str(info.sock.v4_sport)
-    if info.type == FdType.IPV6_SOCK:
-        return str(info.sock.v6_sport)
-    return None
+
+    return port
 
 
-def _sport(fd: int, info: Any) -> str | None:
-    if info is None:
-        return None
-    if info.type == FdType.IPV4_SOCK:
-        return str(info.sock.v4_dport)
-    if info.type == FdType.IPV6_SOCK:
-        return str(info.sock.v6_dport)
-    return None
+_cport = _tuple_port("v4_sport", "v6_sport")
+_sport = _tuple_port("v4_dport", "v6_dport")
 
 
 field("fdlist.nums", "CHARBUF", "fd numbers of a poll event", fmt="ID")(

@@ -82,28 +82,30 @@ def _all_ancestors(ctx: EventContext, attr: str) -> tuple[Any, ...]:
     return tuple(getattr(a, attr) for a in ctx.engine.tree.ancestors(main))
 
 
+def _ancestor_field(arg: str | None, options: RenderOptions, attr: str,
+                    view: Callable[[Any, int], Any]) -> Callable[[Any], Any]:
+    """``proc.a*[N]``: the Nth ancestor's value; without N, any ancestor in filters."""
+    level = _level(arg)
+    if level is None:
+        if options.filtering:
+            return _multi(lambda ctx: _all_ancestors(ctx, attr))
+        return lambda ctx: view(ctx, 0)
+    return lambda ctx: view(ctx, level)
+
+
 @field("proc.apid", "INT64", "pid of an ancestor: proc.apid[1] the parent, [2] the "
        "grandparent...; without argument (filters), any ancestor", fmt="ID", arg="optional",
        parse_arg=bracket_arg, maker=True)
 def proc_apid(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
-    level = _level(arg)
-    if level is None:
-        if options.filtering:
-            return _multi(lambda ctx: _all_ancestors(ctx, "pid"))
-        return lambda ctx: V.proc_apid(ctx, 0)
-    return lambda ctx: V.proc_apid(ctx, level)
+    return _ancestor_field(arg, options, "pid", V.proc_apid)
 
 
 @field("proc.aname", "CHARBUF", "name of an ancestor: proc.aname[1] the parent, [2] the "
        "grandparent...; without argument (filters), any ancestor", arg="optional",
        parse_arg=bracket_arg, maker=True)
 def proc_aname(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
-    level = _level(arg)
-    if level is None:
-        if options.filtering:
-            return _multi(lambda ctx: _all_ancestors(ctx, "comm"))
-        return lambda ctx: V.proc_aname(ctx, 0)
-    return lambda ctx: V.proc_aname(ctx, level)
+    return _ancestor_field(arg, options, "comm", V.proc_aname)
+
 
 
 def _multi(fn: Callable[[Any], Any]) -> Callable[[Any], Any]:
