@@ -39,7 +39,7 @@ class Listing:
     count: int = 0
 
     def __post_init__(self) -> None:
-        from scapkit.cli.visibility import hidden_by_default
+        from scapkit.inspect.visibility import hidden_by_default
 
         self._hidden = hidden_by_default
         self.format = EventFormat(self.fmt, self.options)

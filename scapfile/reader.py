@@ -48,8 +48,6 @@ MAX_EVENT_PARAMS = 32
 #: Default caps, per block kind, applied before buffering a block.
 DEFAULT_MAX_LARGE_EVENT_BLOCK = 64 << 20
 DEFAULT_MAX_META_BLOCK = 256 << 20
-#: How far a resynchronisation may look for the next block before giving up.
-DEFAULT_MAX_RESYNC_SCAN = 1 << 40
 #: Damage records kept in full; past this many they are only counted (see DamageList).
 DEFAULT_MAX_DAMAGE = 1000
 
@@ -622,11 +620,3 @@ def parse_options(raw: bytes) -> list[tuple[int, bytes]]:
         out.append((code, value))
         i += 4 + B.padded(ln)
     return out
-
-
-def read_all(source: str | os.PathLike[str] | BinaryIO) -> tuple[list[RawEvent], CaptureReader]:
-    """Convenience: every event of a capture, and the reader (for its damage list)."""
-    r = CaptureReader(source)
-    with r:
-        evs = list(r.events())
-    return evs, r

@@ -71,7 +71,6 @@ class _DecompressingStream:
         self._pending: bytes | memoryview = head  # compressed bytes not yet fed
         self._out = bytearray()
         self._dec = self._new_decoder()
-        self._in_offset = 0  # compressed bytes consumed
         self._out_offset = 0  # decompressed bytes delivered
         self._done = False
         self._member_started = False

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from support import CAPTURES
-from scapkit.cli.visibility import hidden_by_default
+from scapkit.inspect.visibility import hidden_by_default
 from scapkit.inspect.fields import FIELDS
 from scapkit.inspect.filter.ast import (
     And, Compare, Not, Or, Value, format_filter, strip_positions,

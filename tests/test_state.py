@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from support import CAPTURES, DATA, run_sysdig
-from scapkit.cli.visibility import hidden_by_default
+from scapkit.inspect.visibility import hidden_by_default
 from scapkit.inspect.state import view as V
 from scapkit.inspect.state.containers import container_of, parse_cgroups
 from scapkit.inspect.state.engine import EventContext, Limits, StateEngine
