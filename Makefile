@@ -3,7 +3,11 @@
 
 PY ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES := sysdig
+# System packages, one line per concern (each line owned by its driver's build).
+SYSDIG_APT := sysdig
+EBPF_APT :=
+KMOD_APT :=
+APT_PACKAGES := $(SYSDIG_APT) $(EBPF_APT) $(KMOD_APT)
 
 .PHONY: demo test setup system-deps
 
