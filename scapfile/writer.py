@@ -69,6 +69,7 @@ class _Sink:
         else:
             raise ValueError(f"unknown compression {compression!r}: none, gzip or zstd")
         self.bytes_in = 0
+        self.bytes_out = 0
 
     def write(self, data: bytes) -> None:
         self.bytes_in += len(data)
@@ -92,6 +93,7 @@ class _Sink:
         self._since_flush = 0
         if self._pending:
             _write_all(self._f, bytes(self._pending))
+            self.bytes_out += len(self._pending)
             self._pending.clear()
         fl = getattr(self._f, "flush", None)
         if fl is not None:
@@ -103,6 +105,7 @@ class _Sink:
             tail = self._z.flush()
             if tail:
                 _write_all(self._f, tail)
+                self.bytes_out += len(tail)
         self._f.close()
 
 
@@ -137,6 +140,11 @@ class ScapWriter:
     def bytes_written(self) -> int:
         """Uncompressed bytes written so far."""
         return self._sink.bytes_in
+
+    @property
+    def file_bytes(self) -> int:
+        """Bytes the file holds or is about to (compressed output produced so far)."""
+        return self._sink.bytes_out + len(self._sink._pending)
 
     def __enter__(self) -> ScapWriter:
         return self
@@ -201,6 +209,13 @@ class ScapWriter:
             self.write_snapshot(snap)
 
     # -- events -------------------------------------------------------------------
+
+    def write_blocks(self, blocks: bytes | memoryview, events: int) -> None:
+        """Append complete event blocks, already framed (see :func:`frame_block`), as they
+        are: ``events`` is how many they hold (one per block)."""
+        self._sink.write(blocks)
+        self.blocks_written += events
+        self.events_written += events
 
     def write_event(self, ev: RawEvent | bytes, cpu: int | None = None,
                     dump_flags: int | None = None) -> None:
