@@ -31,7 +31,17 @@ def print_summary(s: CaptureSummary, console: Console | None = None) -> None:
             f"span: {s.duration_ns / 1e9:.6f} s")
     c.print(f"snapshot: {s.processes} threads, {s.fds} fds, {s.interfaces} interfaces, "
             f"{s.users} users, {s.groups} groups")
-    c.print(f"drops: {s.drops}" + ("" if s.drops else " (none recorded)"))
+    if not s.drops_counted:
+        c.print(f"[bold yellow]drops: unknown[/] ({s.drop_reports} notification events may "
+                "be drop reports; read the capture from a file to count them)")
+    elif s.drops:
+        c.print(f"[bold red]drops: {s.drops} events lost by the driver[/] ({s.drop_reports} "
+                f"drop report{'s' if s.drop_reports != 1 else ''}): this capture is incomplete")
+    else:
+        c.print("drops: 0 (no drop reports)")
+    if s.drop_marks:
+        c.print(f"[bold yellow]driver drop mode entered {s.drop_marks} times[/] (drop events: "
+                "the driver sampled, some events are missing)")
     blocks = ", ".join(f"{k} x{v}" for k, v in s.blocks.items())
     c.print(f"blocks: {blocks}" + (f" ({s.unknown_blocks} of unknown type skipped)"
                                     if s.unknown_blocks else ""))

@@ -8,11 +8,12 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, BinaryIO
 
 from . import blocks as B
+from .drops import NOTIFICATION_E, count_drop_reports
 from .event_table import EVENTS, NUM_EVENTS
 from .events import GENERIC_CODES
 from .reader import CaptureReader
 
-#: Event codes whose occurrences mean the driver dropped events.
+#: Event names of the kernel module's drop (sampling) mode marks.
 DROP_EVENT_NAMES = frozenset({"drop"})
 
 
@@ -34,7 +35,14 @@ class CaptureSummary:
     interfaces: int = 0
     users: int = 0
     groups: int = 0
+    #: Events the driver lost, as the capture's drop reports say (see :mod:`.drops`).
     drops: int = 0
+    drop_reports: int = 0
+    #: False when the reports could not be read (the capture came from a stream): then
+    #: ``drop_reports`` counts the notification events that may be drop reports.
+    drops_counted: bool = True
+    #: Enter events of the driver's drop mode (``drop``, the kernel module's sampling).
+    drop_marks: int = 0
     undecodable_params: int = 0
     bytes: int = 0
     damage: list[str] = field(default_factory=list)
@@ -69,14 +77,22 @@ def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True,
     first, last, bad = totals.first_ts, totals.last_ts, totals.bad_params
     snap = reader.snapshot
     by_name: Counter[str] = names
-    drops = 0
+    marks = 0
     for t, n in counts.items():
         if t in GENERIC_CODES:
             continue
         name = EVENTS[t].name if t < NUM_EVENTS else f"unknown({t})"
         by_name[name] += n
         if name in DROP_EVENT_NAMES and not t & 1:
-            drops += n
+            marks += n
+    drops, reports, counted = 0, 0, True
+    if counts.get(NOTIFICATION_E):
+        # The C scan counts events by type only: a second walk reads the reports.
+        if isinstance(source, (str, os.PathLike)) and str(source) != "-":
+            found = count_drop_reports(source)
+            drops, reports = found.lost, found.reports
+        else:
+            reports, counted = counts[NOTIFICATION_E], False
     kinds: Counter[str] = Counter()
     for bt, n in reader.block_counts.items():
         kinds[B.block_kind(bt)] += n
@@ -99,6 +115,9 @@ def summarize(source: str | os.PathLike[str] | BinaryIO, *, decode: bool = True,
         users=len(snap.users),
         groups=len(snap.groups),
         drops=drops,
+        drop_reports=reports,
+        drops_counted=counted,
+        drop_marks=marks,
         undecodable_params=bad,
         bytes=reader.bytes_read,
         damage=[d.describe() for d in reader.damage],
