@@ -1,19 +1,28 @@
-"""Reading speed against sysdig: ``scap info`` (C scanner and pure Python) vs ``sysdig -S -q``.
+"""Reading speed against sysdig: ``scap info`` and ``scap read`` vs ``sysdig``.
 
-    python bench/bench_read.py [--events N] [--runs N] [--rebuild] [--no-read]
+    python bench/bench_read.py [--events N] [--runs N] [--rebuild] [--no-read] [--read-only]
 
 Builds (once, cached in bench/out/) a capture of N events with make_large.py plus
-gzip and zstd copies, then times, best of --runs runs, each command as a child
-process: wall seconds, events/s, the ratio to sysdig reading the same file (sysdig
-0.29.3 cannot read zstd: that row is compared with sysdig on the plain file), and
-the child's peak RSS (from wait4's rusage). ``scap read`` vs ``sysdig -r`` is an
-informative extra: the two print different line formats for now.
+gzip and zstd copies, then times each command as a child process, best of --runs runs,
+sysdig and scap alternating so that both see the same machine load: wall seconds, CPU
+seconds (user + system, from wait4's rusage), events/s, the ratios to sysdig on the same
+file and in the same run, and the child's peak RSS.
+
+``scap info`` (C scanner and pure Python) is compared with ``sysdig -r FILE -S -q``
+(sysdig 0.29.3 cannot read zstd: that row is compared with sysdig on the plain file).
+``scap read`` is compared with ``sysdig -r`` for the default output, ``-j`` and two
+filters, after checking that both print the same bytes; it also runs on a capture a
+tenth of the size, to show that its memory does not grow with the file, and on a
+small capture (the cost of starting). The children run without
+``PYTHONDONTWRITEBYTECODE`` (as an installed package, they use compiled bytecode; one
+run beforehand writes it).
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import hashlib
 import json
 import os
 import shutil
@@ -35,25 +44,55 @@ class Timing:
     seconds: float
     rss_kb: int
     returncode: int
+    cpu: float = 0.0
 
 
 def run_once(cmd: list[str], env: dict[str, str], stdout: int | None) -> Timing:
-    """One run of ``cmd``: wall time, peak RSS and exit status of that child alone."""
+    """One run of ``cmd``: wall time, CPU time, peak RSS and exit status of that child."""
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=stdout,
                             stderr=subprocess.DEVNULL)
     _, status, usage = os.wait4(proc.pid, 0)
     elapsed = time.perf_counter() - t0
     proc.returncode = os.waitstatus_to_exitcode(status)  # already reaped
-    return Timing(elapsed, usage.ru_maxrss, proc.returncode)
+    return Timing(elapsed, usage.ru_maxrss, proc.returncode, usage.ru_utime + usage.ru_stime)
+
+
+def _best(timings: list[Timing]) -> Timing:
+    return Timing(min(t.seconds for t in timings), max(t.rss_kb for t in timings),
+                  max(t.returncode for t in timings), min(t.cpu for t in timings))
 
 
 def best_of(cmd: list[str], env: dict[str, str], runs: int) -> Timing:
     with open(os.devnull, "wb") as null:
-        timings = [run_once(cmd, env, null.fileno()) for _ in range(runs)]
-    best = min(timings, key=lambda t: t.seconds)
-    return Timing(best.seconds, max(t.rss_kb for t in timings),
-                  max(t.returncode for t in timings))
+        return _best([run_once(cmd, env, null.fileno()) for _ in range(runs)])
+
+
+def best_of_pair(a: tuple[list[str], dict[str, str]], b: tuple[list[str], dict[str, str]],
+                 runs: int) -> tuple[Timing, Timing]:
+    """Best of ``runs`` for two commands run in turn (both see the same load)."""
+    ta: list[Timing] = []
+    tb: list[Timing] = []
+    with open(os.devnull, "wb") as null:
+        for _ in range(runs):
+            ta.append(run_once(a[0], a[1], null.fileno()))
+            tb.append(run_once(b[0], b[1], null.fileno()))
+    return _best(ta), _best(tb)
+
+
+def same_output(a: tuple[list[str], dict[str, str]], b: tuple[list[str], dict[str, str]]
+                ) -> bool:
+    """Do both commands print the same bytes? (compared by digest, not kept)"""
+    digests = []
+    for cmd, env in (a, b):
+        h = hashlib.sha256()
+        with subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                              stderr=subprocess.DEVNULL) as proc:
+            assert proc.stdout is not None
+            for chunk in iter(lambda: proc.stdout.read(COPY_CHUNK), b""):  # type: ignore[union-attr]
+                h.update(chunk)
+        digests.append(h.digest())
+    return digests[0] == digests[1]
 
 
 def scap_command() -> list[str]:
@@ -124,12 +163,46 @@ def c_scanner_status(env: dict[str, str]) -> str:
     return (p.stdout.strip() or p.stderr.strip())
 
 
+#: ``scap read`` vs ``sysdig -r``: label, options (before the file), filter (after it).
+READS = [
+    ("read FILE", [], []),
+    ("read -j FILE", ["-j"], []),
+    ("read FILE evt.type=connect", [], ["evt.type=connect"]),
+    ("read FILE proc.name=curl", [], ["proc.name=curl"]),
+]
+
+
+def read_rows(scap: list[str], sysdig: str, env: dict[str, str], scap_env: dict[str, str],
+              files: dict[str, Path], tenth: Path, runs: int, events: int
+              ) -> list[tuple[str, str, Timing, Timing | None, str]]:
+    plain = str(files["plain"])
+    rows: list[tuple[str, str, Timing, Timing | None, str]] = []
+    for label, options, filt in READS:
+        sd = ([sysdig, *options, "-r", plain, *filt], env)
+        sc = (scap + ["read", *options, plain, *filt], scap_env)
+        note = "same output" if same_output(sd, sc) else "OUTPUT DIFFERS"
+        t_sd, t_sc = best_of_pair(sd, sc, runs)
+        rows.append((f"sysdig {label}", "plain", t_sd, t_sd, ""))
+        rows.append((f"scap {label}", "plain", t_sc, t_sd, note))
+    t = best_of(scap + ["read", str(tenth)], scap_env, runs)
+    rows.append(("scap read FILE/10", "plain", t, None,
+                 f"{events // 10} events: peak RSS vs the full file"))
+    small = HERE.parent / "tests" / "data" / "single_ipv6_conn.scap"
+    if small.exists():
+        t_sd, t_sc = best_of_pair(([sysdig, "-r", str(small)], env),
+                                  (scap + ["read", str(small)], scap_env), runs)
+        rows.append(("sysdig read SMALL", "gzip", t_sd, t_sd, f"startup: {small.name}"))
+        rows.append(("scap read SMALL", "gzip", t_sc, t_sd, "startup"))
+    return rows
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--events", type=int, default=1_000_000, help="events in the capture")
     ap.add_argument("--runs", type=int, default=3, help="best of this many runs")
     ap.add_argument("--rebuild", action="store_true", help="rebuild the cached captures")
-    ap.add_argument("--no-read", action="store_true", help="skip the scap read row")
+    ap.add_argument("--no-read", action="store_true", help="skip the scap read rows")
+    ap.add_argument("--read-only", action="store_true", help="only the scap read rows")
     a = ap.parse_args()
 
     sysdig = shutil.which("sysdig")
@@ -142,51 +215,61 @@ def main() -> int:
     env = {k: v for k, v in os.environ.items() if k != "SCAPKIT_PURE"}
     env["TZ"] = "UTC"
     pure_env = {**env, "SCAPKIT_PURE": "1"}
+    # As installed, scap runs from compiled bytecode (pip writes it): allow writing it.
+    scap_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
     scap = scap_command()
     status = c_scanner_status(env)  # also compiles the scanner before any timing
-    check_results(scap, env, files["plain"], a.events)
-
     rows: list[tuple[str, str, Timing, Timing | None, str]] = []  # label, file, t, ref, note
-    sysdig_times: dict[str, Timing] = {}
-    for kind, path in files.items():
-        sd = None
-        if kind != "zstd":
-            sd = best_of([sysdig, "-r", str(path), "-S", "-q"], env, a.runs)
-            sysdig_times[kind] = sd
-            rows.append(("sysdig -r FILE -S -q", kind, sd, sd, ""))
-        ref = sd or sysdig_times["plain"]
-        note = "" if sd else "ratio vs sysdig on plain (sysdig reads no zstd)"
-        rows.append(("scap info FILE (C)", kind, best_of(scap + ["info", str(path)], env,
-                                                          a.runs), ref, note))
-        rows.append(("scap info FILE (pure)", kind,
-                     best_of(scap + ["info", str(path)], pure_env, a.runs), ref, note))
-    small = HERE.parent / "tests" / "data" / "single_ipv6_conn.scap"
-    if small.exists():  # what every run pays before reading: interpreter, imports, output
-        rows.append(("scap info SMALL (C)", "gzip", best_of(scap + ["info", str(small)], env,
-                                                          a.runs), sysdig_times["plain"],
-                     f"startup floor: {small.name} (1728 events), x vs sysdig plain"))
+    if not a.read_only:
+        check_results(scap, env, files["plain"], a.events)
+        sysdig_times: dict[str, Timing] = {}
+        for kind, path in files.items():
+            sd = None
+            if kind != "zstd":
+                sd = best_of([sysdig, "-r", str(path), "-S", "-q"], env, a.runs)
+                sysdig_times[kind] = sd
+                rows.append(("sysdig -r FILE -S -q", kind, sd, sd, ""))
+            ref = sd or sysdig_times["plain"]
+            note = "" if sd else "ratio vs sysdig on plain (sysdig reads no zstd)"
+            rows.append(("scap info FILE (C)", kind, best_of(scap + ["info", str(path)], env,
+                                                              a.runs), ref, note))
+            rows.append(("scap info FILE (pure)", kind,
+                         best_of(scap + ["info", str(path)], pure_env, a.runs), ref, note))
+        small = HERE.parent / "tests" / "data" / "single_ipv6_conn.scap"
+        if small.exists():  # what every run pays before reading: interpreter, imports, output
+            rows.append(("scap info SMALL (C)", "gzip", best_of(scap + ["info", str(small)],
+                                                              env, a.runs),
+                         sysdig_times["plain"],
+                         f"startup floor: {small.name} (1728 events), x vs sysdig plain"))
     if not a.no_read:
-        path = files["plain"]
-        sd = best_of([sysdig, "-r", str(path)], env, a.runs)
-        rows.append(("sysdig -r FILE > /dev/null", "plain", sd, sd, "informative"))
-        rows.append(("scap read FILE > /dev/null", "plain",
-                     best_of(scap + ["read", str(path)], env, a.runs), sd,
-                     "informative: different output format"))
+        tenth = build_files(a.events // 10, False)["plain"]
+        subprocess.run(scap + ["read", "-n", "1", str(tenth)], env=scap_env,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # bytecode, C build
+        rows += read_rows(scap, sysdig, env, scap_env, files, tenth, a.runs, a.events)
 
-    print(f"{a.events} events; best of {a.runs} runs; C scanner: {status}")
+    print(f"{a.events} events; best of {a.runs} runs; C scanner: {status}; "
+          f"C read engine: {c_read_engine_status(env)}")
     for kind, path in files.items():
         print(f"  {kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    head = f"{'command':28} {'file':6} {'seconds':>8} {'events/s':>12} {'x sysdig':>9} " \
-           f"{'peak RSS':>9}  notes"
+    head = (f"{'command':34} {'file':6} {'seconds':>8} {'x sysdig':>9} {'cpu s':>7} "
+            f"{'x sysdig':>9} {'events/s':>12} {'peak RSS':>9}  notes")
     print(head)
     print("-" * len(head))
     for label, kind, t, ref, note in rows:
         ratio = t.seconds / ref.seconds if ref else float("nan")
+        cpu_ratio = t.cpu / ref.cpu if ref and ref.cpu else float("nan")
         bad = f" (exit {t.returncode})" if t.returncode not in (0,) else ""
-        rate = "-" if "SMALL" in label else f"{a.events / t.seconds:,.0f}"
-        print(f"{label:28} {kind:6} {t.seconds:8.3f} {rate:>12} "
-              f"{ratio:9.2f} {t.rss_kb / 1024:7.1f}MB  {note}{bad}")
+        rate = "-" if "SMALL" in label or "/10" in label else f"{a.events / t.seconds:,.0f}"
+        print(f"{label:34} {kind:6} {t.seconds:8.3f} {ratio:9.2f} {t.cpu:7.3f} "
+              f"{cpu_ratio:9.2f} {rate:>12} {t.rss_kb / 1024:7.1f}MB  {note}{bad}")
     return 0
+
+
+def c_read_engine_status(env: dict[str, str]) -> str:
+    code = ("from scapkit.inspect import fastread; "
+            "print('available' if fastread.available() else fastread.unavailable_reason())")
+    p = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return (p.stdout.strip() or p.stderr.strip())
 
 
 if __name__ == "__main__":

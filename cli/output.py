@@ -14,31 +14,42 @@ class LineSink:
     they are written back as those exact bytes, so output can match sysdig's byte for byte.
     """
 
+    #: Characters held before writing (a batch of short lines, or one long item).
+    MAX_HELD = 1 << 20
+
     def __init__(self, stream: TextIO | None = None, batch: int = 4096) -> None:
         self._stream = stream or sys.stdout
         self._lines: list[str] = []
+        self._held = 0
         self._batch = batch
         self.closed = False
 
     def write(self, line: str) -> None:
+        """Queue one line (or several joined by newlines, without the last newline)."""
         self._lines.append(line)
-        if len(self._lines) >= self._batch:
+        self._held += len(line)
+        if len(self._lines) >= self._batch or self._held >= self.MAX_HELD:
             self.flush()
 
     def flush(self) -> None:
         if self.closed or not self._lines:
             self._lines.clear()
+            self._held = 0
             return
-        data = "\n".join(self._lines) + "\n"
-        self._lines.clear()
+        lines = self._lines
+        # One long item (many lines at once) is written as it is, not copied into a join.
+        parts = [lines[0], "\n"] if len(lines) == 1 else ["\n".join(lines), "\n"]
+        self._lines = []
+        self._held = 0
         try:
             buffer = getattr(self._stream, "buffer", None)
             if buffer is not None:
                 self._stream.flush()
-                buffer.write(data.encode("utf-8", "surrogateescape"))
+                buffer.write(parts[0].encode("utf-8", "surrogateescape"))
+                buffer.write(b"\n")
                 buffer.flush()
             else:
-                self._stream.write(data)
+                self._stream.write(parts[0] + parts[1])
                 self._stream.flush()
         except BrokenPipeError:
             self.closed = True

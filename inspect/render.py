@@ -148,9 +148,23 @@ def _strcpy_sanitized(raw: bytes) -> bytes:
 
 
 def _typechar(ctx: EventContext, fd: Any) -> str:
-    if ctx.engine.sysdig_compat and fd.type in NEWER_TYPES:
+    return fd_typechar(ctx.engine.sysdig_compat, fd)
+
+
+def fd_typechar(sysdig_compat: bool, fd: Any) -> str:
+    """``fd.typechar`` as parameters show it (``?`` for types newer than sysdig 0.29.3)."""
+    if sysdig_compat and fd.type in NEWER_TYPES:
         return "?"
     return fd.typechar
+
+
+def fd_text(sysdig_compat: bool, info: Any) -> str:
+    """An FD parameter's resolved form: ``<typechar[l4char]>name``."""
+    proto = ""
+    if info.type in (FdType.IPV4_SOCK, FdType.IPV6_SOCK, FdType.IPV4_SERVSOCK,
+                     FdType.IPV6_SERVSOCK):
+        proto = _L4_CHARS.get(info.l4proto(), "")
+    return f"<{fd_typechar(sysdig_compat, info)}{proto}>{sanitize(info.name)}"
 
 
 # -- buffers ---------------------------------------------------------------------------------------
@@ -252,13 +266,7 @@ def _fd_resolved(ctx: EventContext, fd: int) -> str:
         return ""
     if fd >= 0:
         info = ctx.engine.threads.get_fd(thread, fd)
-        if info is None:
-            return ""
-        proto = ""
-        if info.type in (FdType.IPV4_SOCK, FdType.IPV6_SOCK, FdType.IPV4_SERVSOCK,
-                         FdType.IPV6_SERVSOCK):
-            proto = _L4_CHARS.get(info.l4proto(), "")
-        return f"<{_typechar(ctx, info)}{proto}>{sanitize(info.name)}"
+        return "" if info is None else fd_text(ctx.engine.sysdig_compat, info)
     if fd == AT_FDCWD:
         return "AT_FDCWD"
     return errno_name(fd)

@@ -199,12 +199,22 @@ class CaptureReader:
         """Yield every event and every other block, in file order."""
         return self._records_impl()
 
+    def records_with(self, fast: Callable[[int], int | None]) -> Iterator[RawEvent | Block]:
+        """:meth:`records`, with ``fast`` consuming event blocks before each block is read.
+
+        ``fast(num)`` is called with the number of events read so far and the window at
+        ``_pos`` (``_buf[_pos:]``); it may consume complete event blocks there, advancing
+        ``_pos`` (and ``bytes_read``, ``events_read``), and returns the new event count,
+        or None to end the iteration at once. The block it stops at is read as usual.
+        """
+        return self._records_impl(fast)
+
     # -- the block loop -----------------------------------------------------------
 
-    def _records_impl(self, fast: Callable[[int], int] | None = None
+    def _records_impl(self, fast: Callable[[int], int | None] | None = None
                       ) -> Iterator[RawEvent | Block]:
-        # ``fast``: see scan_summary (consumes event blocks at _pos, returns the new
-        # event count); None everywhere else.
+        # ``fast``: see records_with and scan_summary (consumes event blocks at _pos,
+        # returns the new event count, or None to stop); None everywhere else.
         if not self._read_first_section():
             return
         hdr = _HDR
@@ -216,7 +226,10 @@ class CaptureReader:
         num = 0
         while True:
             if fast is not None:
-                num = fast(num)
+                got = fast(num)
+                if got is None:
+                    return
+                num = got
             # (_avail is only called when the window is short: same result, less overhead)
             if len(self._buf) - self._pos < 8 and not self._avail(8):
                 if len(self._buf) - self._pos:

@@ -25,6 +25,7 @@ nor are rkt pods; a mesos task id is looked for in the process's own environment
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 ID_LENGTH = 64
 REPORTED_ID_LENGTH = 12
@@ -46,9 +47,11 @@ def parse_cgroups(entries: Iterable[str]) -> Cgroups:
             break
         subsys, _, path = entry.rpartition("=")
         subsys = subsys.replace("_cgroup", "", 1)
-        subsys = {"perf": "perf_event", "mem": "memory", "io": "blkio"}.get(subsys, subsys)
-        out.append((subsys, path))
+        out.append((_RENAMES.get(subsys, subsys), path))
     return out
+
+
+_RENAMES = {"perf": "perf_event", "mem": "memory", "io": "blkio"}
 
 
 def _match_one(cgroup: str, prefix: str, suffix: str) -> str | None:
@@ -151,8 +154,20 @@ ENGINES: tuple[tuple[str, Callable[[Cgroups, list[str]], str | None]], ...] = (
 
 def container_of(cgroups: Cgroups, env: list[str] | None = None) -> tuple[str, str] | None:
     """(runtime, container id) for these cgroups, or None for a host process."""
+    key = tuple(cgroups)
+    if any("/mesos/" in path for _, path in key):
+        return _container_of(cgroups, env or [])  # only mesos reads the environment
+    return _cached_container_of(key)
+
+
+@lru_cache(maxsize=4096)
+def _cached_container_of(cgroups: tuple[tuple[str, str], ...]) -> tuple[str, str] | None:
+    return _container_of(list(cgroups), [])
+
+
+def _container_of(cgroups: Cgroups, env: list[str]) -> tuple[str, str] | None:
     for runtime, match in ENGINES:
-        cid = match(cgroups, env or [])
+        cid = match(cgroups, env)
         if cid is not None:
             return runtime, cid
     return None

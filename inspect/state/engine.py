@@ -49,9 +49,10 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from scapkit.scapfile.event_table import EF, EVENTS, NUM_EVENTS, EventInfo, sysdig_029_event_info
+from scapkit.scapfile.event_table import (EF, EVENTS, NUM_EVENTS, EventInfo, ParamInfo,
+                                          sysdig_029_event_info)
 from scapkit.scapfile.events import RawEvent
-from scapkit.scapfile.params import ParamDecodeError, decode_param
+from scapkit.scapfile.params import ParamDecodeError, decode_param, decoder_for
 from scapkit.scapfile.reader import CaptureReader
 from scapkit.scapfile.snapshot import GroupInfo, Snapshot, UserInfo
 
@@ -153,6 +154,22 @@ def _param_names(code: int) -> dict[str, int]:
     return names
 
 
+@lru_cache(maxsize=None)
+def _param_decoders(code: int) -> tuple[tuple[ParamInfo, Callable[..., Any]], ...]:
+    """(declaration, decode_param's decoder for it) per parameter of the current table."""
+    info = EVENTS[code] if code < NUM_EVENTS else None
+    out = []
+    for p in info.params if info is not None else ():
+        try:
+            out.append((p, decoder_for(p.type)))
+        except ParamDecodeError:
+            out.append((p, decode_param))  # (raises for every value, as decode_param does)
+    return tuple(out)
+
+
+_MISSING = object()
+
+
 class EventArgs:
     """An event's parameters by name (current table names), decoded on first use."""
 
@@ -164,26 +181,26 @@ class EventArgs:
         self._names: dict[str, int] | None = None
         self._cache: dict[int, Any] = {}
 
-    def _load(self) -> None:
-        self._raw = self._ev.raw_params()
+    def _load(self) -> list[bytes]:
+        raw = self._raw = self._ev.raw_params()
         self._names = _param_names(self._ev.type)
+        return raw
 
     def raw_list(self) -> list[bytes]:
         """Every parameter's raw value, in order."""
-        if self._raw is None:
-            self._load()
-        return self._raw  # type: ignore[return-value]
+        raw = self._raw
+        return self._load() if raw is None else raw
 
     def __len__(self) -> int:
-        if self._raw is None:
-            self._load()
-        return len(self._raw)  # type: ignore[arg-type]
+        raw = self._raw
+        return len(self._load() if raw is None else raw)
 
     def index(self, name: str) -> int | None:
-        if self._names is None:
-            self._load()
+        raw = self._raw
+        if raw is None:
+            raw = self._load()
         i = self._names.get(name)  # type: ignore[union-attr]
-        return i if i is not None and i < len(self._raw) else None  # type: ignore[arg-type]
+        return i if i is not None and i < len(raw) else None
 
     def __contains__(self, name: str) -> bool:
         return self.index(name) is not None
@@ -193,26 +210,29 @@ class EventArgs:
         return None if i is None else self._raw[i]  # type: ignore[index]
 
     def raw_at(self, i: int) -> bytes | None:
-        if self._raw is None:
-            self._load()
-        return self._raw[i] if i < len(self._raw) else None  # type: ignore[arg-type]
+        raw = self._raw
+        if raw is None:
+            raw = self._load()
+        return raw[i] if i < len(raw) else None
 
     def at(self, i: int, default: Any = None) -> Any:
-        if self._raw is None:
-            self._load()
-        if i >= len(self._raw):  # type: ignore[arg-type]
+        raw = self._raw
+        if raw is None:
+            raw = self._load()
+        if i >= len(raw):
             return default
-        if i not in self._cache:
-            raw = self._raw[i]  # type: ignore[index]
-            info = EVENTS[self._ev.type] if self._ev.type < NUM_EVENTS else None
-            if info is None or i >= len(info.params):
-                self._cache[i] = raw
-            else:
+        value = self._cache.get(i, _MISSING)
+        if value is _MISSING:
+            decoders = _param_decoders(self._ev.type)
+            value = raw[i]
+            if i < len(decoders):
+                decl, decode = decoders[i]
                 try:
-                    self._cache[i] = decode_param(info.params[i], raw)
+                    value = decode(decl, value)
                 except ParamDecodeError:
-                    self._cache[i] = raw
-        return self._cache[i]
+                    pass  # malformed: kept as bytes
+            self._cache[i] = value
+        return value
 
     def get(self, name: str, default: Any = None) -> Any:
         i = self.index(name)
@@ -220,8 +240,12 @@ class EventArgs:
 
     def int(self, name: str, default: int | None = None) -> int | None:
         """An integer parameter, or ``default`` when absent or malformed."""
-        value = self.get(name)
-        return value if isinstance(value, int) and not isinstance(value, bool) else default
+        i = self.index(name)
+        if i is None:
+            return default
+        value = self.at(i)
+        return value if type(value) is int or (isinstance(value, int)
+                                                and not isinstance(value, bool)) else default
 
 
 def first_param_int(ev: RawEvent) -> int | None:

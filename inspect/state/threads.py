@@ -22,7 +22,7 @@ sinsp's rules reproduced here, because they decide what sysdig prints:
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from scapkit.scapfile.events import RawEvent
@@ -58,6 +58,13 @@ class CloneFlag(enum.IntFlag):
     CLONE_NEWCGROUP = 1 << 28
     CHILD_IN_PIDNS = 1 << 29
     IS_MAIN_THREAD = 1 << 30
+
+
+# The flags as plain ints, for the hot paths (IntFlag arithmetic is slow).
+_CLONE_FILES = int(CloneFlag.CLONE_FILES)
+_CLONE_THREAD = int(CloneFlag.CLONE_THREAD)
+_CLOSED = int(CloneFlag.CLOSED)
+_IS_MAIN_THREAD = int(CloneFlag.IS_MAIN_THREAD)
 
 
 @dataclass(slots=True, eq=False)
@@ -118,7 +125,7 @@ class ThreadInfo:
 
     @property
     def is_main_thread(self) -> bool:
-        return self.tid == self.pid or bool(self.flags & CloneFlag.IS_MAIN_THREAD)
+        return self.tid == self.pid or bool(self.flags & _IS_MAIN_THREAD)
 
     @property
     def is_placeholder(self) -> bool:
@@ -127,7 +134,7 @@ class ThreadInfo:
 
     @property
     def exited(self) -> bool:
-        return bool(self.flags & CloneFlag.CLOSED)
+        return bool(self.flags & _CLOSED)
 
     @property
     def in_container(self) -> bool:
@@ -172,11 +179,16 @@ class ThreadTable:
         self.fd_budget = FdBudget(max_fds_total)
         #: Threads not added (or not created) because the table was full.
         self.dropped = 0
+        #: Told of every thread handed out, added or removed (None: all of them, as an
+        #: iteration hands them out); the C read engine learns from it what to forget.
+        self.observer: Callable[[ThreadInfo | None], None] | None = None
 
     def __len__(self) -> int:
         return len(self._threads)
 
     def __iter__(self) -> Iterator[ThreadInfo]:
+        if self.observer is not None:
+            self.observer(None)
         return iter(list(self._threads.values()))
 
     def __contains__(self, tid: int) -> bool:
@@ -192,12 +204,17 @@ class ThreadTable:
 
     def get(self, tid: int) -> ThreadInfo | None:
         """The thread, or None; never creates one."""
-        return self._threads.get(tid)
+        thread = self._threads.get(tid)
+        if self.observer is not None and thread is not None:
+            self.observer(thread)
+        return thread
 
     def get_or_create(self, tid: int) -> ThreadInfo | None:
         """The thread, creating a placeholder for an unknown tid (None if the table is full)."""
         thread = self._threads.get(tid)
         if thread is not None:
+            if self.observer is not None:
+                self.observer(thread)
             return thread
         if len(self._threads) >= self.max_threads:
             self.dropped += 1
@@ -220,11 +237,15 @@ class ThreadTable:
         replaced = self._threads.get(thread.tid)
         if replaced is not None and replaced.fdtable is not thread.fdtable:
             replaced.fdtable.clear()
+        if self.observer is not None:
+            if replaced is not None:
+                self.observer(replaced)
+            self.observer(thread)
         self._threads[thread.tid] = thread
         return True
 
     def _count_in_main(self, thread: ThreadInfo) -> None:
-        if thread.flags & CloneFlag.CLONE_THREAD:
+        if thread.flags & _CLONE_THREAD:
             main = self.get_or_create(thread.pid)
             if main is not None:
                 main.nchilds += 1
@@ -234,10 +255,12 @@ class ThreadTable:
         thread = self._threads.get(tid)
         if thread is None:
             return None
+        if self.observer is not None:
+            self.observer(thread)
         nchilds = thread.nchilds
         if nchilds and not force:
             return None
-        if thread.flags & CloneFlag.CLONE_THREAD:
+        if thread.flags & _CLONE_THREAD:
             main = self._threads.get(thread.pid)
             if main is not None and main.nchilds > 0:
                 main.nchilds -= 1
@@ -263,7 +286,7 @@ class ThreadTable:
         return self.get_or_create(thread.pid)
 
     def fd_table(self, thread: ThreadInfo) -> FdTable | None:
-        if not thread.flags & CloneFlag.CLONE_FILES:
+        if not thread.flags & _CLONE_FILES:
             return thread.fdtable
         main = self.main_thread(thread)
         return None if main is None else main.fdtable

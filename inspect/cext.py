@@ -1,0 +1,129 @@
+"""Compile-on-first-use cffi extensions (API mode), cached per user.
+
+The same scheme as :mod:`scapkit.scapfile.cscan`: the C source carries its own cffi
+declarations between ``/* --- cdef begin`` and ``/* --- cdef end`` markers; lines
+``#ifdef FR_CFFI_CDEF`` / ``#endif`` around declarations only cffi may see
+(``extern "Python"`` callbacks) are dropped from what cffi reads. The module is built in
+a child process (compiler noise and crashes stay out of ours) into the cache directory
+of :func:`scapkit.scapfile.cscan.cache_dir`, named by a hash of everything that goes
+into it, under a file lock, installed by atomic rename, and loaded with importlib. A
+failed build leaves ``<name>.failed`` (the compiler's message) so later runs do not
+retry; delete it to retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import sysconfig
+import tempfile
+from pathlib import Path
+from typing import Any
+
+__all__ = ["load", "cdef_of"]
+
+_BUILDER = r"""
+import sys, cffi
+name, src, cdef, tmpdir = sys.argv[1:5]
+ffi = cffi.FFI()
+ffi.cdef(open(cdef).read())
+ffi.set_source(name, open(src).read(), extra_compile_args=["-O2", "-fno-strict-aliasing"])
+print(ffi.compile(tmpdir=tmpdir, verbose=False))
+"""
+
+
+def cdef_of(source: str) -> str:
+    """The declarations cffi reads: the marked part, without the cffi-only guards."""
+    begin = source.index("/* --- cdef begin")
+    begin = source.index("\n", begin) + 1
+    end = source.index("/* --- cdef end")
+    lines = [ln for ln in source[begin:end].splitlines()
+             if not ln.startswith("#ifdef FR_CFFI_CDEF") and ln.strip() != "#endif"]
+    return "\n".join(lines) + "\n"
+
+
+def _module_name(prefix: str, source: str) -> str:
+    import cffi
+
+    h = hashlib.sha256()
+    for part in (source, _BUILDER, sys.version, sys.implementation.cache_tag or "",
+                 sysconfig.get_platform(), cffi.__version__,
+                 importlib.machinery.EXTENSION_SUFFIXES[0]):
+        h.update(part.encode())
+        h.update(b"\0")
+    return f"_scapkit_{prefix}_" + h.hexdigest()[:20]
+
+
+def load(prefix: str, source_path: Path) -> Any:
+    """The compiled module of ``source_path`` (built first if needed); raises on failure."""
+    from scapkit.scapfile.cscan import cache_dir
+
+    if sys.byteorder != "little":
+        raise RuntimeError("the C code assumes a little-endian host")
+    source = source_path.read_text()
+    name = _module_name(prefix, source)
+    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
+    d = cache_dir()
+    target = d / (name + suffix)
+    failed = d / (name + ".failed")
+    if not target.exists():
+        if failed.exists():
+            raise RuntimeError("an earlier build failed: " + failed.read_text()[-500:])
+        _build(source, name, d, target, failed)
+    loader = importlib.machinery.ExtensionFileLoader(name, str(target))
+    spec = importlib.util.spec_from_loader(name, loader)
+    assert spec is not None
+    mod = importlib.util.module_from_spec(spec)
+    loader.exec_module(mod)
+    return mod
+
+
+def _build(source: str, name: str, d: Path, target: Path, failed: Path) -> None:
+    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
+    if not cc or shutil.which(cc[0]) is None:
+        raise RuntimeError(f"no C compiler ({' '.join(cc) or 'cc'} not found)")
+    include = sysconfig.get_paths().get("include") or ""
+    if not os.path.exists(os.path.join(include, "Python.h")):
+        raise RuntimeError(f"no Python headers (Python.h not in {include or '?'})")
+    import fcntl
+
+    with open(d / (name + ".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait
+        if target.exists():
+            return
+        with tempfile.TemporaryDirectory(dir=d, prefix="build-") as tmp:
+            src = Path(tmp) / "src.c"
+            src.write_text(source)
+            cdef = Path(tmp) / "src.cdef"
+            cdef.write_text(cdef_of(source))
+            proc = subprocess.run(
+                [sys.executable, "-c", _BUILDER, name, str(src), str(cdef), tmp],
+                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600,
+                cwd=tmp)
+            built = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
+            if proc.returncode != 0 or not built or not os.path.exists(built):
+                message = (proc.stderr or proc.stdout or "no output").strip()
+                if "No module named" not in message:  # a missing module may be installed later
+                    failed.write_text(message)
+                raise RuntimeError(f"building {name} failed: {message[-500:]}")
+            os.chmod(built, 0o700)
+            os.replace(built, target)  # atomic: readers see no file or a whole one
+        _drop_superseded(d, name, target)
+
+
+def _drop_superseded(d: Path, name: str, keep: Path) -> None:
+    """Remove builds of older versions of the same source (best effort: a process still
+    using one keeps its mapping)."""
+    prefix = name[:name.rindex("_") + 1]
+    for old in d.glob(prefix + "*"):
+        if old != keep and not old.name.startswith(name) and old.suffix in (".so", ".lock",
+                                                                             ".failed"):
+            try:
+                old.unlink()
+            except OSError:
+                pass
