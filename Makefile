@@ -5,11 +5,11 @@ PY ?= python3
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # System packages, one line per concern (each line owned by its driver's build).
 SYSDIG_APT := sysdig
-EBPF_APT :=
-KMOD_APT :=
+EBPF_APT := clang llvm libbpf-dev bpftool
+KMOD_APT := linux-headers-amd64 linux-image-amd64 qemu-system-x86 busybox-static make gcc
 APT_PACKAGES := $(SYSDIG_APT) $(EBPF_APT) $(KMOD_APT)
 
-.PHONY: demo test setup system-deps
+.PHONY: demo test setup system-deps ebpf
 
 setup:
 	$(PY) -m pip install -q -e '.[test,tui]'
@@ -23,9 +23,31 @@ system-deps:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
+# Record a real capture (root and the eBPF driver needed) and show its timeline; where
+# recording is impossible, say why and show the bundled capture instead.
+DEMO_CAPTURE ?= $${TMPDIR:-/tmp}/scapkit-demo.scap
+# The timeline of the recorded commands: processes, and what they did with the files.
+DEMO_FILTER := (evt.type in (execve, vfork, clone) and evt.dir=< and evt.rawres>=0) or \
+  evt.type in (procexit, write, getdents64) or (fd.name in (/etc/hostname, /tmp) and evt.dir=<)
 demo: setup
-	$(PY) -m scapkit.cli info tests/data/curl_google.scap
-	$(PY) -m scapkit.cli read tests/data/curl_google.scap | head -n 40
+	@cap=$(DEMO_CAPTURE); \
+	echo "$$ scap record -w $$cap -- sh -c 'cat /etc/hostname; ls /tmp > /dev/null'"; \
+	if $(SUDO) "$$(command -v $(PY))" -m scapkit.cli record -w $$cap -- sh -c 'cat /etc/hostname; ls /tmp > /dev/null'; then \
+	  [ -z "$(SUDO)" ] || $(SUDO) chown "$$(id -u):$$(id -g)" $$cap; \
+	else \
+	  echo "demo: recording is not possible here (see above); showing the bundled capture instead"; \
+	  cap=tests/data/curl_google.scap; \
+	fi; \
+	echo "$$ scap info $$cap"; $(PY) -m scapkit.cli info $$cap; \
+	if [ "$$cap" = tests/data/curl_google.scap ]; then \
+	  echo "$$ scap read $$cap | head -n 40"; $(PY) -m scapkit.cli read $$cap | head -n 40; \
+	else \
+	  echo "$$ scap read $$cap '$(DEMO_FILTER)'"; $(PY) -m scapkit.cli read $$cap '$(DEMO_FILTER)'; \
+	fi
+
+# Build the eBPF probe and its loader into the scapkit cache (otherwise done on first use).
+ebpf: system-deps setup
+	$(PY) -m scapkit.ebpf.build
 
 test: system-deps setup
 	SCAPKIT_REQUIRE_SYSDIG=1 $(PY) -m pytest

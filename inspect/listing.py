@@ -1,25 +1,43 @@
 """The event listing of ``scap read``: sysdig's ``-r FILE [FILTER] [-p FORMAT] [-j]`` loop.
 
-Every event goes through one :class:`~scapkit.inspect.state.engine.StateEngine`, with the
-filter given to it so that it applies at the point sysdig's does (see
-:meth:`~scapkit.inspect.state.engine.StateEngine.process`). An event is shown when the
-filter accepts it, it is not state-only, and it is not internal (unless ``debug``);
-``count`` stops after that many accepted events, internal ones included, as ``sysdig -n``.
+Every event goes through one :class:`~scapkit.inspect.state.engine.StateEngine`. sysdig's
+read loop receives an event when the filter accepts it and it is not state-only; with
+``debug`` (``-D``) it also receives internal events the filter refused. Of those it shows
+the ones that are not internal (unless ``debug``), and ``count`` stops after that many
+received events, internal ones included, as ``sysdig -n``.
+
+Where the filter runs decides what the state sees:
+
+* by default it is sysdig's capture filter, given to the engine so that it applies where
+  sinsp applies it (:meth:`~scapkit.inspect.state.engine.StateEngine.process`): a refused
+  event that changes no state is not parsed, and the exit of a refused enter has no fd;
+* with ``display_filter`` (``-d``) every event is parsed, every event is received, and the
+  filter only decides, after the line was formatted, whether it is printed.
+
+``quiet`` (``-q``) prints no event; ``summary`` (``-S``) counts the received events
+(:class:`~.summary_table.EventSummary`). A ``window`` (``--since``/``--until``) keeps the
+events with a timestamp in ``[lo, hi)``: earlier ones are still parsed (the state is that of
+the whole capture) but neither shown, counted nor summarised, and reading stops at the
+first event at or past ``hi`` (captures are written in timestamp order).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import chain
 
 from scapkit.scapfile.event_table import EC, EF, PT, SYSDIG_029_NUM_EVENTS, sysdig_029_event_info
+from scapkit.scapfile.events import RawEvent
 from scapkit.scapfile.reader import CaptureReader
 
 from .fields import CLASSES, FIELDS
 from .filter.compiler import FieldsResolver, compile_filter
 from .format import DEFAULT_FORMAT, EventFormat
 from .render import RenderOptions
-from .state.engine import StateEngine
+from .state.engine import CONTAINER_JSON, StateEngine
+from .summary_table import EventSummary
+from .timerange import TimeWindow
 
 __all__ = ["Listing", "list_events", "list_fields"]
 
@@ -37,6 +55,10 @@ class Listing:
     options: RenderOptions = RenderOptions(max_len=80)
     debug: bool = False
     count: int = 0
+    #: ``-d``: the filter decides what is printed, after every event was parsed.
+    display_filter: bool = False
+    #: ``-q``: print no event (a summary still counts them).
+    quiet: bool = False
 
     def __post_init__(self) -> None:
         from scapkit.inspect.visibility import hidden_by_default
@@ -47,25 +69,67 @@ class Listing:
         self.accept = (compile_filter(text, FieldsResolver(options=self.options.for_filter()))
                        if text else None)
 
-    def lines(self, reader: CaptureReader) -> Iterator[str]:
-        """The output lines for the events of ``reader`` (read as they are needed)."""
+    def lines(self, reader: CaptureReader, *, summary: EventSummary | None = None,
+              window: TimeWindow | None = None) -> Iterator[str]:
+        """The output lines for the events of ``reader`` (read as they are needed).
+
+        ``summary`` counts the events received; ``window`` is resolved here (a bound
+        counted from the first event on the first event that is not a container event;
+        ``window.last_ts`` must be set for a bound counted back from the last).
+        """
         engine = StateEngine(reader)
-        accept = self.accept
+        if summary is None and window is None and not self.display_filter and not self.quiet:
+            from .fastread import fast_lines  # the C engine, when it can do this listing
+
+            fast = fast_lines(self, reader, engine)
+            if fast is not None:
+                yield from fast
+                return
+        display = self.display_filter
+        accept = None if display else self.accept
+        shown = self.accept if display else None
         render = self.format.render_json if self.options.json else self.format.render
         hidden = self._hidden
-        debug, count = self.debug, self.count
+        debug, count, quiet = self.debug, self.count, self.quiet
+        events: Iterator[RawEvent] = reader.events()
+        lo = hi = None
+        if window is not None:
+            if window.needs_first_event:
+                events = _resolve_on_first(events, window)
+            else:
+                window.resolve(None)
+            lo, hi = window.lo, window.hi
         seen = 0
-        for ev in reader.events():
+        for ev in events:
+            if hi is not None and ev.ts >= hi and ev.type not in CONTAINER_JSON:
+                return
             ctx = engine.process(ev, accept)
-            if ctx.filtered_out or ctx.hidden:
+            # Refused and state-only events stay inside sinsp, except internal ones with -D.
+            if (ctx.filtered_out or ctx.hidden) and not (debug and hidden(ev.type)):
+                continue
+            if lo is not None and ev.ts < lo:
                 continue
             seen += 1
-            if debug or not hidden(ev.type):
+            if summary is not None:
+                summary.add(ev)
+            if not quiet and (debug or not hidden(ev.type)):
                 line = render(ctx)
-                if line is not None:
+                if line is not None and (shown is None or shown(ctx)):
                     yield line
             if count and seen >= count:
                 return
+
+
+def _resolve_on_first(events: Iterator[RawEvent], window: TimeWindow) -> Iterator[RawEvent]:
+    """Resolve ``window`` on the first event that is not a container event (the origin of
+    ``evt.reltime``), reading ahead up to it; return the events, from the first again."""
+    head: list[RawEvent] = []
+    for ev in events:
+        head.append(ev)
+        if ev.type not in CONTAINER_JSON:
+            break
+    window.resolve(head[-1].ts if head else None)
+    return chain(head, events)
 
 
 _TYPE_NAMES = {PT.DYN: "DYNAMIC"}
