@@ -10,7 +10,6 @@ import importlib
 import sys
 from typing import Annotated, Any, Callable, Optional
 
-import click
 import typer
 from typer.core import TyperCommand
 
@@ -25,14 +24,14 @@ _COMMAND_KEY = "scap.record.command"
 class RecordCommand(TyperCommand):
     """Everything after the first ``--`` is the command to run, never FILTER words."""
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
         if "--" in args:
             i = args.index("--")
             ctx.meta[_COMMAND_KEY] = args[i + 1:]
             args = args[:i]
         return super().parse_args(ctx, args)
 
-    def collect_usage_pieces(self, ctx: click.Context) -> list[str]:
+    def collect_usage_pieces(self, ctx: typer.Context) -> list[str]:
         return ["[OPTIONS]", "-w FILE", "[FILTER]...", "[-- COMMAND [ARGS]...]"]
 
 
