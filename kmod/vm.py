@@ -177,6 +177,15 @@ mkdir -p $R/tmp/scratch
 if ! mount -t 9p -o trans=virtio,version=9p2000.L,msize=512000 scratch $R/tmp/scratch; then
     echo "init: cannot mount the scratch share"; poweroff -f
 fi
+# Host directories the fresh /tmp and /run above hide but the script needs (a virtualenv or a
+# checkout under /tmp): "tag path" lines, each share mounted read-only at the same path.
+if [ -f $R/tmp/scratch/extra.list ]; then
+    while read tag path; do
+        mkdir -p "$R$path"
+        mount -t 9p -o trans=virtio,version=9p2000.L,ro,msize=512000,cache=loose $tag "$R$path" \
+            || echo "init: cannot mount $path"
+    done < $R/tmp/scratch/extra.list
+fi
 hostname scapkit-vm
 ip link set lo up 2>/dev/null || ifconfig lo 127.0.0.1 up
 echo SCAPKIT-GUEST-START
@@ -319,9 +328,32 @@ def elf_section(path: Path, name: str) -> bytes | None:
 # -- running ---------------------------------------------------------------------------------
 
 
+#: Directories the guest mounts afresh, hiding what the host has below them.
+_GUEST_FRESH_MOUNTS = tuple(Path(p) for p in ("/tmp", "/run", "/dev", "/proc", "/sys"))
+
+
+def hidden_host_paths() -> list[Path]:
+    """Host directories the guest needs (this interpreter's prefixes, this project) that lie
+    under a directory the guest mounts afresh, outermost first; each is shared on its own."""
+    import sys
+
+    wanted = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix)}
+    wanted.add(Path(__file__).resolve().parent.parent)
+    hidden = sorted((p for p in wanted
+                     if any(p == m or m in p.parents for m in _GUEST_FRESH_MOUNTS)),
+                    key=lambda p: len(p.parts))
+    result: list[Path] = []
+    for p in hidden:
+        if not any(q == p or q in p.parents for q in result):
+            result.append(p)
+    return result
+
+
 def qemu_command(vmlinux: Path, initrd: Path, scratch: Path, smp: int = 2,
-                 memory_mb: int = 2048, append: str = "") -> list[str]:
-    """The qemu command line: q35, TCG, serial console on stdio, two 9p shares."""
+                 memory_mb: int = 2048, append: str = "",
+                 extra: tuple[Path, ...] = ()) -> list[str]:
+    """The qemu command line: q35, TCG, serial console on stdio, 9p shares of the host
+    root, the scratch directory and the ``extra`` directories (tags extra0, extra1...)."""
     # norandmaps: no address-space randomisation, so two runs of a command touch the same
     # pages in the same order and record the same events
     cmdline = ("console=ttyS0 rdinit=/init panic=-1 loglevel=4 mitigations=off "
@@ -333,7 +365,10 @@ def qemu_command(vmlinux: Path, initrd: Path, scratch: Path, smp: int = 2,
             "-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,"
             "multidevs=remap",
             "-virtfs", f"local,path={scratch},mount_tag=scratch,security_model=none,"
-            "multidevs=remap"]
+            "multidevs=remap",
+            *(arg for i, path in enumerate(extra)
+              for arg in ("-virtfs", f"local,path={path},mount_tag=extra{i},"
+                          "security_model=none,readonly=on,multidevs=remap"))]
 
 
 def run_in_vm(script: str, scratch: Path, timeout: float = 600.0, *, smp: int = 2,
@@ -358,7 +393,9 @@ def run_in_vm(script: str, scratch: Path, timeout: float = 600.0, *, smp: int = 
     for name in ("guest.log", "guest.rc", "dmesg.txt"):
         (scratch / name).unlink(missing_ok=True)
     (scratch / "guest.sh").write_text(script)
-    cmd = qemu_command(vmlinux, initrd, scratch, smp, memory_mb)
+    extra = tuple(hidden_host_paths())
+    (scratch / "extra.list").write_text("".join(f"extra{i} {p}\n" for i, p in enumerate(extra)))
+    cmd = qemu_command(vmlinux, initrd, scratch, smp, memory_mb, extra=extra)
     t0 = time.monotonic()
     marks: dict[str, float] = {}
     lines: list[str] = []
