@@ -3,7 +3,7 @@
 A driver-level tool for tests and benchmarks (``scap record`` is the full recorder, with the
 /proc snapshot, compression and limits): the command is forked first and held on a pipe, so
 its pid is the driver's target before it runs a single instruction of its own; then it is
-released, the ring buffer is drained until it exits, and the blocks are appended to a file
+released, the rings are drained until it exits, and the blocks are appended to a file
 that has a section header and no snapshot.
 """
 
@@ -33,6 +33,7 @@ class Recording:
     stats: DriverStats    # the driver's counters at the end
     elapsed: float        # seconds from release to exit
     cpu_seconds: float    # the command's own CPU time (user + system)
+    reader_cpu_seconds: float = 0.0  # this process's CPU time from release to the last drain
 
 
 def _spawn(argv: Sequence[str], stdin: int | None, stdout: int | None,
@@ -87,6 +88,7 @@ def record_command(argv: Sequence[str], path: str | os.PathLike[str], *, snaplen
 
         try:
             start = time.perf_counter()
+            cpu_start = time.process_time()
             os.write(release, b"x")
             os.close(release)
             while True:
@@ -104,10 +106,12 @@ def record_command(argv: Sequence[str], path: str | os.PathLike[str], *, snaplen
                 events += got
                 if not got:
                     break
+            reader_cpu = time.process_time() - cpu_start
             stats = driver.stats()
         finally:
             driver.stop()
-    return Recording(pid, status, events, stats, elapsed, usage.ru_utime + usage.ru_stime)
+    return Recording(pid, status, events, stats, elapsed, usage.ru_utime + usage.ru_stime,
+                     reader_cpu)
 
 
 def decode_event(ev: RawEvent) -> dict[str, object]:

@@ -1,9 +1,9 @@
 """The eBPF capture driver: loads the CO-RE probe, follows the target, drains complete blocks.
 
 Implements :class:`scapfile.driver_api.Driver`. The probe (``probe.bpf.c``) writes whole EV
-blocks into a BPF ring buffer; the C loader (``loader.c``, via cffi) copies them out in
-batches, so :meth:`EbpfDriver.drain` returns bytes the recorder appends to a capture as they
-are.
+blocks into one ring per CPU; the C loader (``loader.c``, via cffi) merges them by timestamp
+and copies them out in batches, so :meth:`EbpfDriver.drain` returns bytes the recorder
+appends to a capture as they are.
 """
 
 from __future__ import annotations
@@ -21,8 +21,14 @@ from . import build
 _CAP_SYS_ADMIN, _CAP_PERFMON, _CAP_BPF = 21, 38, 39
 #: Largest record the probe writes (SCAP_MAX_BLOCK): a drain buffer keeps room for one more.
 MAX_RECORD = 3 << 16
-#: Force a reader wakeup once this share of the ring buffer is waiting.
-WAKEUP_SHARE = 4
+#: A drain does not wait while this share of some CPU's ring is full (the reader is behind).
+BATCH_SHARE = 16
+#: Each CPU's ring: a power of two in [RING_MIN, RING_MAX] bytes...
+RING_MIN, RING_MAX = 1 << 20, 1 << 28
+#: ...and all of them together (with their headers and slack) within an array map's reach.
+RINGS_TOTAL_MAX = 3 << 30
+#: Bytes of an element besides its ring (SCAP_RING_DATA_OFF + SCAP_RING_SLACK, probe_cfg.h).
+RING_OVERHEAD = 12288 + 266240
 
 
 def _effective_caps() -> int:
@@ -84,10 +90,13 @@ def boot_to_epoch_ns() -> int:
 PID_MAX_LIMIT = 1 << 22
 
 
-def _ring_bytes(requested: int) -> int:
-    """The ring size: a power of two of at least 1 MiB and at least two records."""
-    size = 1 << 20
-    while size < max(requested, 2 * MAX_RECORD):
+def ring_bytes(requested: int, ncpu: int) -> int:
+    """Each CPU's ring for ``DriverConfig.buffer_bytes`` = ``requested``: the power of two
+    nearest above it within [RING_MIN, RING_MAX], smaller when ``ncpu`` rings of that size
+    would not fit in RINGS_TOTAL_MAX."""
+    size = RING_MIN
+    while (size < requested and size < RING_MAX
+           and ncpu * (2 * size + RING_OVERHEAD) <= RINGS_TOTAL_MAX):
         size <<= 1
     return size
 
@@ -159,9 +168,9 @@ class EbpfDriver:
         cfg.snaplen = config.snaplen
         cfg.target_tgid = config.target_pid or 0
         cfg.exclude_tgid = config.exclude_pid or 0
-        ring = _ring_bytes(config.buffer_bytes)
+        ring = ring_bytes(config.buffer_bytes, max(lib.sk_ncpus(), 1))
         cfg.ring_bytes = ring
-        cfg.wakeup_bytes = ring // WAKEUP_SHARE
+        cfg.batch_bytes = ring // BATCH_SHARE
         out = ffi.new("struct sk_probe **")
         err = ffi.new("char[]", 1024)
         rc = lib.sk_open(str(obj).encode(), cfg, out, err, len(err))
@@ -201,7 +210,7 @@ class EbpfDriver:
         n = self._lib.sk_drain(self._probe, self._buf, self._cap, max_bytes, timeout_ms,
                                self._batch)
         if n < 0:
-            raise DriverError(f"reading the eBPF ring buffer: {os.strerror(-n)}")
+            raise DriverError(f"reading the eBPF rings: {os.strerror(-n)}")
         b = self._batch
         return Batch(bytes(self._ffi.buffer(self._buf, n)), int(b.events), int(b.first_ts),
                      int(b.last_ts))

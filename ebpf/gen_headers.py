@@ -79,17 +79,69 @@ def _fixed_offset(ev: RecordedEvent, i: int) -> int:
     return off if off < NOT_FIXED else NOT_FIXED
 
 
+def _sext32(ev: RecordedEvent, i: int, src: Source) -> bool:
+    """Whether parameter i is a 32-bit int argument to sign-extend."""
+    return (src.kind == "value" and src.operands[0].kind == "arg"
+            and ev.info.params[i].type in SIGNED32_TYPES)
+
+
 def _param_line(ev: RecordedEvent, i: int, src: Source) -> str:
     p = ev.info.params[i]
     width = _width(ev, i)
     flags = []
-    if (src.kind == "value" and src.operands[0].kind == "arg" and p.type in SIGNED32_TYPES):
+    if _sext32(ev, i, src):
         flags.append("SCAP_PF_SEXT32")
     ops = list(src.operands) + [None] * (3 - len(src.operands))
     return (f"\t{{{_src_enum(src.kind)}, {width}, {_conv_enum(src.converter)}, "
             f"{'|'.join(flags) or '0'}, SCAP_PT_{p.type.name}, "
             f"{{{', '.join(_op(o) for o in ops)}}}, {_fixed_offset(ev, i)}}},"
             f" /* {ev.info.symbol} {i}: {p.name} <- {src} */")
+
+
+def _operand_c(op: Operand) -> str:
+    """An operand as a C expression of the fixed-shape steps."""
+    if op.kind == "arg":
+        return f"SCAP_FX_ARG({op.value})"
+    if op.kind == "ret":
+        return "SCAP_FX_RET"
+    return f"(__u64){op.value}"
+
+
+def _fixed_shape(ev: RecordedEvent) -> str | None:
+    """The fill steps of an event whose parameters are all numbers, or numbers then one I/O
+    data buffer, each at a fixed offset (see SCAP_FIXED_SHAPES); None for any other event."""
+    steps: list[str] = []
+    end = EVENT_HEADER_SIZE + 2 * len(ev.sources)
+    for i, src in enumerate(ev.sources):
+        off = _fixed_offset(ev, i)
+        if off == NOT_FIXED:
+            return None
+        if src.kind == "data" and i == len(ev.sources) - 1:
+            ptr, length = src.operands[:2]
+            steps.append(f"SCAP_FX_DATA({i}, {off}, {_operand_c(ptr)}, {_operand_c(length)})")
+            return " ".join(steps)
+        width = _width(ev, i)
+        if src.kind != "value" or not width:
+            return None
+        value = _operand_c(src.operands[0])
+        if _sext32(ev, i, src):
+            value = f"(__u64)(__s64)(__s32){value}"
+        if src.converter is not None:
+            value = f"scap_conv_{src.converter}({value})"
+        steps.append(f"SCAP_FX_VAL({i}, {off}, {width}, {value})")
+        end = off + width
+    steps.append(f"SCAP_FX_END({end})")
+    return " ".join(steps)
+
+
+def fixed_shapes(recorded: dict[int, RecordedEvent]) -> dict[str, list[int]]:
+    """Distinct fixed shapes, in event-code order of first use -> the events that have them."""
+    shapes: dict[str, list[int]] = {}
+    for code in sorted(recorded):
+        shape = _fixed_shape(recorded[code])
+        if shape is not None:
+            shapes.setdefault(shape, []).append(code)
+    return shapes
 
 
 def _converter_c(conv: Converter) -> list[str]:
@@ -215,16 +267,35 @@ def generate() -> str:
               "static const struct scap_param_src scap_param_srcs[SCAP_PARAM_SRCS] = {"]
     lines += body
     lines += ["};", "",
-              "/* Per event code: first entry in scap_param_srcs and parameter count. */",
+              "/* Per event code: first entry in scap_param_srcs, parameter count, and its",
+              " * fixed shape (SCAP_FIXED_SHAPES) or 0. */",
               "struct scap_event_desc {", "\t__u16 first;", "\t__u8 nparams;",
-              "\t__u8 flags; /* SCAP_EVF_* */", "};", "",
+              "\t__u8 flags; /* SCAP_EVF_* */", "\t__u8 shape;", "};", "",
               "static const struct scap_event_desc scap_event_descs[SCAP_EVENT_DESCS] = {"]
+    shapes = fixed_shapes(recorded)
+    assert len(shapes) < 256, "shape ids are bytes"
+    shape_of = {code: n for n, codes in enumerate(shapes.values(), start=1) for code in codes}
     for code in sorted(recorded):
         ev = recorded[code]
         flags = "SCAP_EVF_LARGE" if ev.info.large_payload else "0"
         lines.append(f"\t[SCAP_EV_{ev.info.symbol}] = {{{first[code]}, {len(ev.sources)}, "
-                     f"{flags}}},")
+                     f"{flags}, {shape_of.get(code, 0)}}},")
     lines += ["};", "",
+              "/*",
+              " * Events whose parameters are all numbers, or numbers then one I/O buffer, each at",
+              " * a fixed offset from the event start, grouped by identical layout (\"shape\"):",
+              " * scap_fill_event() writes them with straight-line code instead of walking",
+              " * scap_param_srcs. One SCAP_FX_SHAPE(id, steps) per shape; the steps are",
+              " * SCAP_FX_VAL(i, off, width, value) for number parameter i, then either",
+              " * SCAP_FX_END(event length) or SCAP_FX_DATA(i, off, pointer, length) for a last",
+              " * I/O parameter. Operands: SCAP_FX_ARG(n), SCAP_FX_RET. scap_fill.h defines these.",
+              " */",
+              "#define SCAP_FIXED_SHAPES \\"]
+    for n, (shape, codes) in enumerate(shapes.items(), start=1):
+        names = " ".join(recorded[c].info.symbol for c in codes)
+        lines.append(f"\tSCAP_FX_SHAPE({n}, {shape}) /* {names} */ \\")
+    lines.append("\t/* end of SCAP_FIXED_SHAPES */")
+    lines += ["",
               "/* x86_64 syscall number -> enter event, exit event, PPM_SC code. */",
               "struct scap_syscall_route {", "\t__u16 enter;", "\t__u16 exit;", "\t__u16 sc;",
               "\t__u16 used; /* 1 for every number x86_64 defines */", "};", "",

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * probe.bpf.c - the scapkit eBPF probe: raw syscall and scheduler tracepoints (tp_btf, CO-RE)
- * that write complete scap EV blocks into a BPF ring buffer.
+ * that write complete scap EV blocks into per-CPU rings (see probe_cfg.h).
  *
  * This file is the eBPF backend of ebpf/shared/scap_fill.h (see the contract there): memory
  * access through the bpf_probe_read_* helpers, kernel structures through BPF_CORE_READ, the
@@ -34,24 +34,25 @@ const volatile struct scap_cfg scap_cfg SEC(".rodata.scap_cfg") = {
 	.snaplen = 80,
 };
 
-struct scap_scratch {
-	__u8 buf[SCAP_BUF_SIZE];
-	__u8 tmp[SCAP_TMP_AREA];
-};
+_Static_assert(SCAP_RING_SLACK >= SCAP_BUF_SIZE, "the slack holds the largest fill");
+_Static_assert(SCAP_RING_DATA_OFF - SCAP_RING_TMP_OFF >= SCAP_TMP_AREA, "scratch space");
+_Static_assert(sizeof(struct scap_ring_hdr) <= SCAP_RING_STATE_OFF, "ring header");
+_Static_assert(SCAP_RING_STATE_OFF + sizeof(struct scap_state) <= SCAP_RING_HDR_BYTES, "state");
+_Static_assert(SCAP_RING_DATA_OFF >= SCAP_BLOCK_OFF, "buf starts before the record");
 
-/* One scratch area per CPU (max_entries set to the number of possible CPUs by the loader). */
+/*
+ * One ring per CPU (probe_cfg.h), written in place: an event is filled where its record
+ * goes, then published by moving head. No lock, no copy, no atomic instruction: this is
+ * the only writer of the CPU's ring. The loader sets max_entries (possible CPUs) and
+ * value_size (header + scratch + ring + slack); the element has no BTF type for that.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
 	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scap_scratch);
-} scap_scratch SEC(".maps");
-
-/* Complete EV blocks for user space (size set by the loader). */
-struct {
-	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 1 << 24);
-} scap_rb SEC(".maps");
+	__uint(key_size, sizeof(__u32));
+	__uint(value_size, SCAP_RING_DATA_OFF + SCAP_RING_MIN_BYTES + SCAP_RING_SLACK);
+} scap_rings SEC(".maps");
 
 /* Thread group ids being recorded when a target is set (the target and its descendants): a
  * bitmap, bit (tgid % 64) of word tgid / 64, covering every possible pid. */
@@ -83,28 +84,28 @@ SCAP_INLINE void scap_set_tracked(__u32 tgid, int on)
 		__sync_fetch_and_and(w, ~(1ULL << (tgid & 63)));
 }
 
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct scap_counters);
-} scap_stats SEC(".maps");
-
 #define SCAP_TS_COMPAT 0x0002 /* thread_info.status: a 32-bit syscall */
 #define SCAP_NR_EXECVE 59
 #define SCAP_NR_EXECVEAT 322
 
 /* ------------------------------------------------------------------------ backend hooks */
 
+/* Where the event being recorded on this CPU is filled: its record's place in the ring,
+ * less SCAP_BLOCK_OFF (the record is the block, which starts there in the fill buffer). */
+SCAP_INLINE __u8 *scap_ring_buf(__u8 *ring, __u64 head)
+{
+	return ring + SCAP_RING_DATA_OFF - SCAP_BLOCK_OFF + (head & scap_cfg.ring_mask);
+}
+
 SCAP_INLINE int scap_fill_view(struct scap_fill *f, struct scap_state *s)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
-	struct scap_scratch *sc = bpf_map_lookup_elem(&scap_scratch, &cpu);
+	__u8 *ring = bpf_map_lookup_elem(&scap_rings, &cpu);
 
-	if (!sc)
+	if (!ring)
 		return 0;
-	f->buf = sc->buf;
-	f->tmp = sc->tmp;
+	f->buf = scap_ring_buf(ring, ((struct scap_ring_hdr *)ring)->head);
+	f->tmp = ring + SCAP_RING_TMP_OFF;
 	f->task = (struct task_struct *)s->task;
 	f->s = s;
 	return 1;
@@ -466,50 +467,64 @@ SCAP_INLINE int scap_wanted(__u32 tgid)
 	return scap_is_tracked(tgid);
 }
 
-/* Fill event evt and hand its block to the ring buffer. */
-SCAP_INLINE void scap_emit(struct scap_state *s, __u16 evt, __u64 tid)
+/* This CPU's ring element (probe_cfg.h), or NULL. */
+SCAP_INLINE __u8 *scap_this_ring(void)
 {
-	__u64 ts = bpf_ktime_get_boot_ns() + scap_cfg.boot_to_epoch_ns;
-	__u32 zero = 0, size, cpu = bpf_get_smp_processor_id();
-	__u64 flags = BPF_RB_NO_WAKEUP;
-	struct scap_counters *c;
-	struct scap_scratch *sc;
+	__u32 cpu = bpf_get_smp_processor_id();
 
-	sc = bpf_map_lookup_elem(&scap_scratch, &cpu);
-	c = bpf_map_lookup_elem(&scap_stats, &zero);
-	if (!sc || !c)
+	return bpf_map_lookup_elem(&scap_rings, &cpu);
+}
+
+/*
+ * The state of the event being recorded on this CPU, in its ring's header page rather than
+ * on the stack: older kernels (6.1) count every frame of the deepest chain of calls
+ * (program, scap_fill_params, scap_fill_param, the specials' helpers) against 512 bytes.
+ */
+SCAP_INLINE struct scap_state *scap_ring_state(__u8 *ring)
+{
+	return (struct scap_state *)(ring + SCAP_RING_STATE_OFF);
+}
+
+/* Fill event evt (state s, set but for the fill positions) in place in ring, this CPU's,
+ * and publish it. */
+SCAP_INLINE void scap_emit(__u8 *ring, struct scap_state *s, __u16 evt, __u32 tid)
+{
+	struct scap_ring_hdr *h = (struct scap_ring_hdr *)ring;
+	__u64 ts, head = h->head;
+	__u32 size;
+	__u8 *buf;
+
+	/* the fill may write up to SCAP_BUF_SIZE bytes from the record's start */
+	if (head - *(volatile __u64 *)&h->tail > (__u64)scap_cfg.ring_mask + 1 - SCAP_RING_SLACK) {
+		h->drops_full++;
 		return;
-	scap_fill_event(s, sc->buf, evt);
-	size = scap_frame_block(s, sc->buf, ts, tid, (__u16)cpu);
+	}
+	ts = bpf_ktime_get_boot_ns() + scap_cfg.boot_to_epoch_ns;
+	buf = scap_ring_buf(ring, head);
+	scap_fill_event(s, buf, evt);
+	size = scap_frame_block(s, buf, ts, tid, (__u16)bpf_get_smp_processor_id());
 	if (!size || size > SCAP_MAX_BLOCK) {
-		c->drops_size++;
+		h->drops_size++;
 		return;
 	}
-	/* wake the reader only when much is waiting; look every 64 events per CPU */
-	if (scap_cfg.wakeup_bytes && !(c->events & 63) &&
-	    bpf_ringbuf_query(&scap_rb, BPF_RB_AVAIL_DATA) >= scap_cfg.wakeup_bytes)
-		flags = BPF_RB_FORCE_WAKEUP;
-	size &= 4 * SCAP_HALF - 4; /* a no-op (size <= SCAP_MAX_BLOCK) that bounds it for the verifier */
-	if (bpf_ringbuf_output(&scap_rb, sc->buf + SCAP_BLOCK_OFF, size, flags)) {
-		c->drops_full++;
-		return;
-	}
-	c->events++;
-	c->bytes += size;
+	h->events++;
+	h->bytes += size;
+	/* the record's bytes are stored before head moves past them (x86: in order) */
+	asm volatile("" ::: "memory");
+	*(volatile __u64 *)&h->head = head + ((size + SCAP_RING_ALIGN - 1) & ~(SCAP_RING_ALIGN - 1));
 }
 
 SCAP_INLINE int scap_syscall(struct pt_regs *regs, long id, long ret, int is_exit)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	struct task_struct *task = bpf_get_current_task_btf();
 	const struct scap_syscall_route *r;
-	struct task_struct *task;
-	struct scap_state s = {};
+	struct scap_state *s;
+	__u8 *ring;
 
-	if (!scap_wanted(pid_tgid >> 32))
+	if (!scap_wanted(task->tgid))
 		return 0;
 	if (id < 0 || id >= SCAP_SYSCALL_TABLE_SIZE)
 		return 0;
-	task = bpf_get_current_task_btf();
 	/* 32-bit syscalls have other numbers: skip them, except the exit of an execve from a
 	 * 64-bit process into a 32-bit program, which returns with TS_COMPAT already set */
 	if ((task->thread_info.status & SCAP_TS_COMPAT) &&
@@ -518,18 +533,26 @@ SCAP_INLINE int scap_syscall(struct pt_regs *regs, long id, long ret, int is_exi
 	r = &scap_syscall_routes[id & (SCAP_SYSCALL_ROUTES - 1)];
 	if (!r->used)
 		return 0;
-	s.task = (__u64)task;
-	s.args[0] = regs->di;
-	s.args[1] = regs->si;
-	s.args[2] = regs->dx;
-	s.args[3] = regs->r10;
-	s.args[4] = regs->r8;
-	s.args[5] = regs->r9;
-	s.ret = ret;
-	s.snaplen = scap_cfg.snaplen;
-	s.sc = r->sc;
-	s.nr = (__u16)id;
-	scap_emit(&s, is_exit ? r->exit : r->enter, (__u32)pid_tgid);
+	ring = scap_this_ring();
+	if (!ring)
+		return 0;
+	/* every field the fill code reads is set: the previous event's values are overwritten */
+	s = scap_ring_state(ring);
+	s->task = (__u64)task;
+	s->buf = 0;
+	s->tmp = 0;
+	s->args[0] = regs->di;
+	s->args[1] = regs->si;
+	s->args[2] = regs->dx;
+	s->args[3] = regs->r10;
+	s->args[4] = regs->r8;
+	s->args[5] = regs->r9;
+	s->ret = ret;
+	s->none = 0;
+	s->snaplen = scap_cfg.snaplen;
+	s->sc = r->sc;
+	s->nr = (__u16)id;
+	scap_emit(ring, s, is_exit ? r->exit : r->enter, task->pid);
 	return 0;
 }
 
@@ -564,13 +587,19 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(scap_sched_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
-	struct scap_state s = {};
+	struct scap_state *s;
+	__u8 *ring;
 
 	if (!scap_wanted(tgid))
 		return 0;
-	s.task = (__u64)p;
-	s.snaplen = scap_cfg.snaplen;
-	scap_emit(&s, SCAP_TP_PROCEXIT_EVENT, (__u32)p->pid);
+	ring = scap_this_ring();
+	if (!ring)
+		return 0;
+	s = scap_ring_state(ring);
+	__builtin_memset(s, 0, sizeof(*s));
+	s->task = (__u64)p;
+	s->snaplen = scap_cfg.snaplen;
+	scap_emit(ring, s, SCAP_TP_PROCEXIT_EVENT, (__u32)p->pid);
 	/* the last thread of a tracked group is gone */
 	if (scap_cfg.target_tgid && BPF_CORE_READ(p, signal, live.counter) == 0)
 		scap_set_tracked(tgid, 0);

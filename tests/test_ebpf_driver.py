@@ -1,11 +1,12 @@
 """The eBPF driver end to end: real workloads recorded on this kernel, read by our reader and
-by sysdig 0.29.3, which must print the same thing; plus following, exclusion, drops and the
-driver's errors."""
+by sysdig 0.29.3, which must print the same thing; plus following, exclusion, the merge of
+the per-CPU rings, drops and the driver's errors."""
 
 from __future__ import annotations
 
 import os
 import socket
+import struct
 import sys
 import threading
 import time
@@ -18,7 +19,8 @@ from support import run_sysdig
 from scapkit.cli.main import app
 from scapkit.ebpf import build
 from scapkit.ebpf.capture import decode_event, record_command
-from scapkit.ebpf.driver import EbpfDriver, unavailable_reason
+from scapkit.ebpf.driver import (RING_MAX, RING_MIN, RINGS_TOTAL_MAX, EbpfDriver, ring_bytes,
+                                  unavailable_reason)
 from scapkit.scapfile.driver_api import (DriverConfig, NoBtfError, NoPrivilegeError)
 from scapkit.scapfile.event_table import events_named
 from scapkit.scapfile.reader import CaptureReader
@@ -220,6 +222,79 @@ def test_timestamps_are_wall_clock_and_snaplen_applies(tmp_path: Path) -> None:
         with CaptureReader(path) as reader:
             stamps = [ev.ts for ev in reader]
         assert before <= min(stamps) <= max(stamps) <= after
+
+
+BUSY_ON_TWO_CPUS = """
+import os
+pids = []
+for cpu in sorted(os.sched_getaffinity(0))[:2]:
+    pid = os.fork()
+    if pid == 0:
+        os.sched_setaffinity(0, {cpu})
+        for _ in range(30000):
+            os.getppid()
+        os._exit(0)
+    pids.append(pid)
+for pid in pids:
+    os.waitpid(pid, 0)
+"""
+
+
+def _blocks(data: bytes) -> list[tuple[int, int]]:
+    """(cpu, timestamp) of each block of a batch, checking the framing on the way."""
+    out, off = [], 0
+    while off < len(data):
+        btype, length = struct.unpack_from("<II", data, off)
+        assert btype in (0x216, 0x221) and length % 4 == 0 and off + length <= len(data)
+        assert struct.unpack_from("<I", data, off + length - 4)[0] == length
+        cpu, ts = struct.unpack_from("<HQ", data, off + 8)
+        out.append((cpu, ts))
+        off += length
+    return out
+
+
+def test_the_rings_of_all_cpus_merge_in_time_order() -> None:
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("needs two CPUs")
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(w)
+        os.read(r, 1)
+        os.execv(sys.executable, [sys.executable, "-S", "-c", BUSY_ON_TWO_CPUS])
+    os.close(r)
+    batches = []
+    with EbpfDriver() as driver:
+        driver.start(DriverConfig(target_pid=pid))
+        os.write(w, b"x")
+        os.close(w)
+        while not os.waitpid(pid, os.WNOHANG)[0]:
+            batches.append(driver.drain(timeout_ms=5))
+        while (batch := driver.drain(timeout_ms=5)).events:
+            batches.append(batch)
+        stats = driver.stats()
+    assert stats.drops == 0
+    assert sum(b.events for b in batches) == stats.events > 4 * 30000
+    cpus = set()
+    for batch in batches:
+        blocks = _blocks(batch.blocks)
+        assert len(blocks) == batch.events
+        if not blocks:
+            continue
+        stamps = [ts for _, ts in blocks]
+        assert stamps == sorted(stamps)  # each drain merges the rings by timestamp
+        assert (batch.first_ts, batch.last_ts) == (stamps[0], stamps[-1])
+        cpus |= {cpu for cpu, _ in blocks}
+    assert len(cpus) >= 2
+
+
+def test_ring_sizes() -> None:
+    assert ring_bytes(0, 2) == RING_MIN == 1 << 20
+    assert ring_bytes(16 << 20, 2) == 16 << 20
+    assert ring_bytes((16 << 20) + 1, 2) == 32 << 20
+    assert ring_bytes(1 << 40, 2) == RING_MAX
+    many = ring_bytes(1 << 40, 256)  # all rings together stay within an array map
+    assert many < RING_MAX and 256 * (many + (300 << 10)) <= RINGS_TOTAL_MAX
 
 
 def test_drops_are_counted_when_nobody_reads(tmp_path: Path) -> None:

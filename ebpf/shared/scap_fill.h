@@ -14,9 +14,9 @@
  *              mm_struct, file, inode, socket, sock, inet_sock, unix_sock, ... (vmlinux.h for
  *              BPF, kernel headers for the module).
  *   SCAP_INLINE                  qualifier of small helpers (e.g. static __always_inline).
- *   SCAP_SUBPROG                 qualifier of scap_fill_param (called for each parameter that
- *                                is not a plain value or I/O data at a fixed position),
- *                                scap_iov_total and scap_put_iov. BPF:
+ *   SCAP_SUBPROG                 qualifier of scap_fill_params (the parameters of an event
+ *                                without a fixed shape), scap_fill_param (called by it for
+ *                                each), scap_iov_total and scap_put_iov. BPF:
  *                                __attribute__((noinline)): global functions, which the
  *                                verifier checks once each; the module: static noinline.
  *   SCAP_READ_USER(dst, n, src)      copy n bytes of user memory; 0 or a negative errno.
@@ -66,7 +66,8 @@
  *   -> size bytes at buf + SCAP_BLOCK_OFF are one complete EV (0x216) or EV_LARGE (0x221)
  *      block, as written to a .scap file; 0 means the event is too large to record.
  *
- * Buffers: buf is a per-CPU area of SCAP_BUF_SIZE bytes, tmp one of SCAP_TMP_AREA bytes.
+ * Buffers: buf is a per-CPU area of SCAP_BUF_SIZE bytes, tmp one of SCAP_TMP_AREA bytes;
+ * scap_fill_view must give the subprograms the same buf as the one scap_fill_event got.
  * Every write position is masked (scap_at) so a BPF verifier can bound it; parameters start
  * below SCAP_HALF, each is at most SCAP_HALF bytes, so nothing leaves the area.
  * ============================================================================================
@@ -540,6 +541,7 @@ SCAP_INLINE __u32 scap_dyn_special(struct scap_fill *f, const struct scap_param_
 /*
  * Fill parameter i of the event in s and record its length. A subprogram of its own (a BPF
  * global function, verified once), which is what keeps the verification of the probe small.
+ * Returns the parameter's length, or -1 when this CPU has no buffers (nothing can be filled).
  */
 SCAP_SUBPROG long scap_fill_param(struct scap_state *s, __u32 i)
 {
@@ -547,8 +549,10 @@ SCAP_SUBPROG long scap_fill_param(struct scap_state *s, __u32 i)
 	const struct scap_param_src *d;
 	__u32 off, len = 0;
 
-	if (!s || i >= s->nparams || i >= 32 || !scap_fill_view(f, s))
+	if (!s || i >= s->nparams || i >= 32)
 		return 0;
+	if (!scap_fill_view(f, s))
+		return -1;
 	off = s->off;
 	d = &scap_param_srcs[(s->first + i) & (SCAP_PARAM_SRCS - 1)];
 	if (s->pending) {
@@ -577,62 +581,91 @@ SCAP_SUBPROG long scap_fill_param(struct scap_state *s, __u32 i)
 		len = SCAP_HALF_MASK;
 	scap_set_len(f, i, len);
 	s->off = off + len;
-	return 0;
+	return len;
+}
+
+/* I/O data (read, write, send, recv...) as parameter i at buffer offset off: up to the
+ * snaplen of want bytes at user address ptr; nothing when want <= 0 or unreadable. */
+SCAP_INLINE __u32 scap_put_fixed_data(struct scap_state *s, __u8 *buf, __u32 i, __u32 off,
+				      __u64 ptr, __s64 want)
+{
+	__u32 len = 0;
+
+	if (want > 0 && ptr) {
+		if (want > s->snaplen)
+			want = s->snaplen;
+		len = SCAP_BOUND(want, SCAP_HALF_MASK);
+		if (SCAP_READ_USER(buf + off, len, (const void *)ptr))
+			len = 0;
+	}
+	*(__u16 *)(buf + SCAP_EVT_OFF + SCAP_EVT_HDR + 2 * (i & 31)) = (__u16)len;
+	return len;
 }
 
 /*
+ * The parameters of an event without a fixed shape, one scap_fill_param() call each. A
+ * subprogram too, with a small frame: older kernels (6.1) refuse a loop that closes by
+ * falling through into its start, a layout clang gives such a loop inlined after other
+ * code, and they limit the stack of the deepest chain of calls to 512 bytes.
+ */
+SCAP_SUBPROG long scap_fill_params(struct scap_state *s)
+{
+	__u32 n, i;
+
+	if (!s)
+		return -1;
+	n = s->nparams & 31;
+	s->off = SCAP_EVT_OFF + SCAP_EVT_HDR + 2 * n;
+	for (i = 0; i < n; i++)
+		if (scap_fill_param(s, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* The steps of SCAP_FIXED_SHAPES (scap_events_gen.h), inside scap_fill_event(). Numbers are
+ * stored as 8 bytes, like scap_fill_params() does, in parameter order. */
+#define SCAP_FX_ARG(n) (s->args[(n)])
+#define SCAP_FX_RET ((__u64)s->ret)
+#define SCAP_FX_VAL(i, at, width, value)						\
+	*(__u64 *)(buf + SCAP_EVT_OFF + (at)) = (value);				\
+	*(__u16 *)(buf + SCAP_EVT_OFF + SCAP_EVT_HDR + 2 * (i)) = (width);
+#define SCAP_FX_END(len)								\
+	s->off = SCAP_EVT_OFF + (len);							\
+	break;
+#define SCAP_FX_DATA(i, at, ptr, want)							\
+	s->off = SCAP_EVT_OFF + (at) +							\
+		 scap_put_fixed_data(s, buf, (i), SCAP_EVT_OFF + (at), (ptr), (__s64)(want)); \
+	break;
+#define SCAP_FX_SHAPE(id, steps) case (id): steps
+
+/*
  * Fill every parameter of event `evt` into buf (this CPU's buffer). s->task, args, ret,
- * snaplen, sc and nr must be set. Plain values and I/O data at fixed positions (those after
- * numbers only) are written here; every other parameter by scap_fill_param. Returns the event's
- * length in bytes (header included).
+ * snaplen, sc and nr must be set. Events of a fixed shape are written by straight-line code,
+ * the others from the parameter table. Returns the event's length in bytes (header included).
  */
 SCAP_INLINE __u32 scap_fill_event(struct scap_state *s, __u8 *buf, __u16 evt)
 {
 	const struct scap_event_desc *e = &scap_event_descs[evt & (SCAP_EVENT_DESCS - 1)];
-	const struct scap_param_src *d;
-	__u32 n = e->nparams & 31, i, off, len;
 
 	s->evt = evt;
 	s->first = e->first;
-	s->nparams = n;
+	s->nparams = e->nparams & 31;
 	s->pending = 0;
-	s->off = SCAP_EVT_OFF + SCAP_EVT_HDR + 2 * n;
-	for (i = 0; i < 32; i++) {
-		if (i >= n)
-			break;
-		d = &scap_param_srcs[(e->first + i) & (SCAP_PARAM_SRCS - 1)];
-		if (d->fixoff == SCAP_NOT_FIXED ||
-		    (d->src != SCAP_SRC_VALUE && d->src != SCAP_SP_DATA)) {
-			scap_fill_param(s, i);
-			continue;
-		}
-		/* the position comes from the table, not from the previous writes: a BPF
-		 * verifier sees no chain of offsets to follow */
-		off = SCAP_EVT_OFF + SCAP_BOUND(d->fixoff, 255);
-		if (d->src == SCAP_SRC_VALUE) {
-			/* all 8 bytes are stored (little endian: the first `width` are the
-			 * value); the excess is overwritten next or lies past the event */
-			len = d->width & 15;
-			*(__u64 *)(buf + off) = scap_value(s, d);
-		} else {
-			/* I/O data (read, write, send, recv...): the most frequent special */
-			__s64 want = (__s64)scap_state_operand(s, d->op[1]);
-			__u64 ptr = scap_state_operand(s, d->op[0]);
-
-			len = 0;
-			if (want > 0 && ptr) {
-				if (want > s->snaplen)
-					want = s->snaplen;
-				len = SCAP_BOUND(want, SCAP_HALF_MASK);
-				if (SCAP_READ_USER(buf + off, len, (const void *)ptr))
-					len = 0;
-			}
-		}
-		*(__u16 *)(buf + SCAP_EVT_OFF + SCAP_EVT_HDR + 2 * (i & 31)) = (__u16)len;
-		s->off = off + len;
+	switch (e->shape) {
+	SCAP_FIXED_SHAPES
+	default:
+		scap_fill_params(s);
+		break;
 	}
 	return s->off - SCAP_EVT_OFF;
 }
+
+#undef SCAP_FX_ARG
+#undef SCAP_FX_RET
+#undef SCAP_FX_VAL
+#undef SCAP_FX_END
+#undef SCAP_FX_DATA
+#undef SCAP_FX_SHAPE
 
 /*
  * Write the event header and the EV block framing around it. Returns the block's size (a
