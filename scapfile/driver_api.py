@@ -40,7 +40,8 @@ class DriverConfig:
 
     ``target_pid``: record only this process and its descendants (followed in the kernel,
     from sched_process_fork), or everything when None. ``exclude_pid``: a process never
-    recorded (the recorder itself), also with its threads.
+    recorded (the recorder itself), also with its threads. ``buffer_bytes``: the size of
+    each CPU's ring (drivers may shrink it to bound the total).
     """
 
     snaplen: int = DEFAULT_SNAPLEN
