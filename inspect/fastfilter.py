@@ -6,9 +6,16 @@ over comparisons of the fields it knows without the Python engine — ``evt.type
 with the operators whose result it can reproduce exactly: ``= != < <= > >= in
 exists`` and, for an ASCII value, ``contains icontains startswith endswith``. Values
 are read by the same functions as :mod:`.filter.compiler` (``parse_c_int`` for
-numbers, C strings for text) and the fields are checked to be the registry's own, so
-the program answers as the compiled predicate does. :func:`translate` returns None for
-any other filter: the listing then runs on the Python path.
+numbers, C strings for text), so the program answers as the compiled predicate does.
+:func:`translate` returns None for any other filter: the listing then runs on the
+Python path.
+
+Those fields need neither the field registry nor its import (tens of milliseconds):
+:func:`compile_light` compiles a filter made of them with the real compiler, through a
+resolver that gives the same :class:`~.filter.compiler.FieldRef` the registry would, its
+extractors taken from the registry on first use. Any other field, or an argument,
+leaves the filter to the registry (``None``). The tests check the table below against
+the registry: same extractors, types and checks.
 """
 
 from __future__ import annotations
@@ -20,7 +27,7 @@ from .filter import values as V
 from .filter.ast import And, Compare, Node, Not, Or
 from .filter.parser import parse_filter
 
-__all__ = ["Program", "translate"]
+__all__ = ["Program", "translate", "compile_light", "LIGHT_FIELDS"]
 
 # fastread.c's FN_*, FF_*, FO_*
 FN_AND, FN_OR, FN_NOT, FN_CMP = range(4)
@@ -37,21 +44,72 @@ _TEXT_ONLY = frozenset({FO_CONTAINS, FO_ICONTAINS, FO_STARTSWITH, FO_ENDSWITH})
 _MAX_DEPTH = 200
 
 
-def _fields() -> dict[str, tuple[int, str, Any]]:
-    """name -> (FF_*, kind, the registry's extractor) for the fields the C engine reads."""
-    from .fields import FIELDS
-    from .fields_evt import evt_cpu, evt_dir, evt_num, evt_type
-    from .state import view
+#: The fields the C engine reads: name -> (FF_*, kind of value, registry type, the module
+#: and name of the registry's extractor).
+LIGHT_FIELDS: dict[str, tuple[int, str, str, str, str]] = {
+    "evt.type": (FF_EVT_TYPE, "str", "CHARBUF", "fields_evt", "evt_type"),
+    "evt.dir": (FF_EVT_DIR, "str", "CHARBUF", "fields_evt", "evt_dir"),
+    "proc.name": (FF_PROC_NAME, "str", "CHARBUF", "state.view", "proc_name"),
+    "thread.tid": (FF_THREAD_TID, "i64", "INT64", "state.view", "thread_tid"),
+    "proc.pid": (FF_PROC_PID, "i64", "INT64", "state.view", "proc_pid"),
+    "evt.num": (FF_EVT_NUM, "u64", "UINT64", "fields_evt", "evt_num"),
+    "evt.cpu": (FF_EVT_CPU, "i16", "INT16", "fields_evt", "evt_cpu"),
+}
 
-    wanted = {"evt.type": (FF_EVT_TYPE, "str", evt_type), "evt.dir": (FF_EVT_DIR, "str", evt_dir),
-              "proc.name": (FF_PROC_NAME, "str", view.proc_name),
-              "thread.tid": (FF_THREAD_TID, "i64", view.thread_tid),
-              "proc.pid": (FF_PROC_PID, "i64", view.proc_pid),
-              "evt.num": (FF_EVT_NUM, "u64", evt_num), "evt.cpu": (FF_EVT_CPU, "i16", evt_cpu)}
-    types = {"str": "CHARBUF", "i64": "INT64", "u64": "UINT64", "i16": "INT16"}
-    return {name: spec for name, spec in wanted.items()
-            if name in FIELDS and FIELDS[name].extract is spec[2]
-            and FIELDS[name].type == types[spec[1]] and FIELDS[name].make is None}
+
+def _fields() -> dict[str, tuple[int, str, Any]]:
+    """name -> (FF_*, kind, registry type) for the fields the C engine reads."""
+    return {name: (spec[0], spec[1], spec[2]) for name, spec in LIGHT_FIELDS.items()}
+
+
+def registry_extractor(name: str) -> Any:
+    """The extractor the registry has for a field of :data:`LIGHT_FIELDS`."""
+    from importlib import import_module
+
+    spec = LIGHT_FIELDS[name]
+    import_module(__package__ + ".fields")  # (the registry: the extractors' modules load with it)
+    return getattr(import_module(f"{__package__}.{spec[3]}"), spec[4])
+
+
+def _lazy_extractor(name: str) -> Any:
+    """Calls the registry's extractor, imported on the first call."""
+    found: list[Any] = []
+
+    def extract(ctx: Any) -> Any:
+        if not found:
+            found.append(registry_extractor(name))
+        return found[0](ctx)
+
+    extract.__name__ = extract.__qualname__ = "lazy_" + name.replace(".", "_")
+    return extract
+
+
+class _NeedsRegistry(Exception):
+    pass
+
+
+class _LightResolver:
+    """:class:`~.filter.compiler.FieldResolver` over :data:`LIGHT_FIELDS` only."""
+
+    def lookup(self, name: str, arg: str | None, pos: int) -> Any:
+        from .filter.compiler import FIELD_VALIDATORS, FieldRef
+
+        spec = LIGHT_FIELDS.get(name)
+        if spec is None or arg is not None:
+            raise _NeedsRegistry
+        return FieldRef(name=name, type=spec[2], extract=_lazy_extractor(name),
+                        validate=FIELD_VALIDATORS.get(name))
+
+
+def compile_light(text: str) -> Any:
+    """The compiled filter, when it uses only :data:`LIGHT_FIELDS` (else None: compile it
+    over the registry). Raises the compiler's errors, as the registry's compile would."""
+    from .filter.compiler import compile_filter
+
+    try:
+        return compile_filter(text, _LightResolver())
+    except _NeedsRegistry:
+        return None
 
 
 class _Unsupported(Exception):

@@ -40,10 +40,12 @@
 #define FR_NONEVENT 1  /* next block is not an event block */
 #define FR_INVALID 2   /* next block fails a reader check: Python reports it */
 #define FR_SLOW 3      /* next event needs the Python engine */
-#define FR_PAUSE 4     /* output or change log is full: take them, then call again */
+#define FR_PAUSE 4     /* the output is full: take it, then call again */
 #define FR_COUNT 5     /* the -n count was reached */
 #define FR_ERROR 6     /* a callback failed (the Python exception is kept there) */
 #define FR_REMOVE 7    /* a thread exited: Python removes it before the next event */
+#define FR_SYNC 8      /* Python must apply the change log (fr_log, fr_export), then call
+                          again: the next event reads what Python has */
 
 /* Event kinds: which state handler an event code runs (fasttables.py). */
 #define FK_SLOW 0
@@ -70,6 +72,8 @@
 #define FK_DUP_X 21
 #define FK_RLIMIT_X 22
 #define FK_PROCEXIT 23
+#define FK_CLONE_X 24
+#define FK_EXECVE_X 25
 
 /* Parameter renderers (render.py's _r_* functions). */
 #define RK_SIGNED 1
@@ -120,7 +124,13 @@
 #define FA_RESOURCE 20
 #define FA_CUR 21
 #define FA_REAPER 22
-#define FR_NARGS 23
+#define FA_PID 23
+#define FA_VTID 24
+#define FA_COMM 25
+#define FA_EXE 26
+#define FA_FDLIMIT 27
+#define FA_UID 28
+#define FR_NARGS 29
 
 /* Write-back operations on fd tables. */
 #define OP_ADD_FD 1    /* table.add(fd, FdInfo(...)) */
@@ -139,6 +149,7 @@ struct fr_spec {
 
 struct fr_tables {
     uint32_t num_events;
+    uint32_t tracer_e;           /* TRACER_E: a thread's last event after a tracer */
     const uint8_t *large;        /* [num_events] 32-bit parameter lengths */
     const uint32_t *eflags;      /* [num_events] flags of the effective (sysdig 0.29.3) info */
     const uint8_t *kind;         /* [num_events] FK_* */
@@ -247,6 +258,13 @@ struct fr_tfill {
     uint32_t cwd_len;
     int32_t tab_known;           /* threads.fd_table(thread), as fr_cb_fdtab tells it */
     struct fr_tabfill *tab;
+    /* what the process handlers read */
+    int64_t flags;               /* thread.flags */
+    int32_t uid_none;            /* thread.uid == NO_ID */
+    int64_t nchilds;
+    uint64_t clone_ts;
+    int32_t own_is_tab;          /* thread.fdtable is what fd_table(thread) gives */
+    int64_t own_len;             /* len(thread.fdtable) */
 };
 
 /* What Python tells about an fd table (callbacks fr_cb_thread, fr_cb_fdtab). */
@@ -301,8 +319,18 @@ struct fr_engine {
     /* the thread a procexit scheduled for removal (Python removes it: FR_REMOVE) */
     int32_t exit_pending;
     int64_t exit_tid;
+    int32_t leading;             /* no event but container events seen yet */
     int32_t phase;               /* 0: before the event changes anything (a callback may
                                     answer "slow"); 1: changing and rendering it */
+    /* thread operations (clone, execve, thread removal) */
+    int32_t reparent, sysdig_compat;
+    int64_t max_threads, max_string;
+    int64_t nthreads;            /* len(threads), with this side's changes */
+    int32_t tabs_used;           /* fd table indices handed out (by Python or here) */
+    int32_t max_tabs;            /* past this many, stop (FR_SYNC): Python starts over */
+    uint64_t syncs;              /* diagnostics: runs stopped to let Python catch up */
+    uint64_t thread_ops;         /* diagnostics: clone/execve/removals done here */
+    char errmsg[160];            /* an internal error (FR_ERROR without a Python one) */
     int32_t slow_line;           /* diagnostics: the check that last sent an event to Python */
     int32_t paramstr_changed;    /* rendered since fr_set_paramstr */
     uint64_t callbacks;          /* diagnostics: lookups in Python */
@@ -318,6 +346,7 @@ extern "Python" int fr_cb_fd(void *h, int32_t tab, int64_t fd, struct fr_ffill *
 extern "Python" int fr_cb_cwd(void *h, int64_t tid, struct fr_sfill *out);
 extern "Python" int fr_cb_main(void *h, int64_t tid, int64_t *main_tid);
 extern "Python" int fr_cb_user(void *h, int64_t id, int32_t group, struct fr_sfill *out);
+extern "Python" int fr_cb_count(void *h, int64_t pid, int64_t *count);
 #endif
 
 struct fr_engine *fr_new(const struct fr_tables *t);
@@ -334,9 +363,12 @@ const uint8_t *fr_paramstr(struct fr_engine *e, size_t *n);
 int fr_pending(struct fr_engine *e);
 const uint8_t *fr_export(struct fr_engine *e, size_t *len, uint32_t *nthreads,
                          uint32_t *nops);
+const uint8_t *fr_log(struct fr_engine *e, size_t *len, uint32_t *nrec);
 void fr_export_done(struct fr_engine *e);
 int fr_render(struct fr_engine *e, const uint8_t *data, size_t len, uint64_t num,
               uint32_t cpu);
+int fr_event(struct fr_engine *e, const uint8_t *data, size_t len, uint64_t num,
+             uint64_t offset, uint32_t cpu, uint32_t dflags);
 /* --- cdef end -------------------------------------------------------------- */
 
 /* The callbacks are defined by cffi after this code. */
@@ -346,6 +378,7 @@ static int fr_cb_fd(void *h, int32_t tab, int64_t fd, struct fr_ffill *out);
 static int fr_cb_cwd(void *h, int64_t tid, struct fr_sfill *out);
 static int fr_cb_main(void *h, int64_t tid, int64_t *main_tid);
 static int fr_cb_user(void *h, int64_t id, int32_t group, struct fr_sfill *out);
+static int fr_cb_count(void *h, int64_t pid, int64_t *count);
 
 /* Callback results. */
 #define CB_OK 0
@@ -353,6 +386,7 @@ static int fr_cb_user(void *h, int64_t id, int32_t group, struct fr_sfill *out);
 #define CB_ERROR 2
 #define CB_NOCACHE 3  /* an answer valid for this lookup only (a failed lookup that
                          Python would repeat, with its side effects, every time) */
+#define CB_SYNC 4     /* (here only) Python must first catch up with the change log */
 
 /* special[] bits (fasttables.SP_*) */
 #define SP_CLONE_EXIT 1
@@ -364,6 +398,9 @@ static int fr_cb_user(void *h, int64_t id, int32_t group, struct fr_sfill *out);
 #define SP_OPENAT_2 64     /* SYSCALL_OPENAT_2_X (dev parameter) */
 #define SP_DUP3 128
 #define SP_WRITE_X 256     /* SYSCALL_WRITE_X: a write to a tracer fd changes state */
+#define SP_RW_EXIT 512     /* a read/write exit: a tracer on a /dev/null fd is Python's */
+#define SP_WRITE_E 1024    /* SYSCALL_WRITE_E (hidden on a tracer fd) */
+#define SP_CONTAINER_EV 2048  /* a container event (hidden before any other event) */
 
 /* Fixed numbers of the Python engine (checked by fasttables._check_constants). */
 #define T_UNKNOWN 0
@@ -415,14 +452,27 @@ static int fr_cb_user(void *h, int64_t id, int32_t group, struct fr_sfill *out);
 #define CL_CLOSED (1LL << 18)
 #define CL_PIPE_SRC (1LL << 21)
 #define CL_PIPE_DST (1LL << 22)
+#define CL_CLONE_FILES 1LL
+#define CL_CLONE_THREAD (1LL << 13)
+#define CL_CLONE_INVERTED (1LL << 16)
+#define CL_NAME_CHANGED (1LL << 17)
+#define CL_CHILD_IN_PIDNS (1LL << 29)
+#define CL_IS_MAIN_THREAD (1LL << 30)
+/* what an execve keeps of the thread's flags */
+#define CL_EXEC_KEPT (CL_PIPE_SRC | CL_PIPE_DST | CL_IS_MAIN_THREAD | CL_CLONE_INVERTED)
+#define F_IS_CLONED (1LL << 14)
+#define NO_ID 0xFFFFFFFFu
+#define CLONE_STALE_NS 2000000000ULL
 /* event flags (EF_*) */
 #define EF_USES_FD (1u << 2)
 #define EF_READS_FROM_FD (1u << 3)
+#define EF_WRITES_TO_FD (1u << 4)
 #define EF_FD_FLAGS 7u
 #define EF_SKIPPARSERESET (1u << 8)
 #define EF_MODIFIES_STATE (1u << 5)
 #define NO_EVENT (1LL << 20)    /* lastevent_type of a thread whose event was refused */
 #define F_TRACER_FDS ((1LL << 7) | (1LL << 8))  /* IS_TRACER_FILE | IS_TRACER_FD */
+#define F_TRACER_FD (1LL << 8)
 #define DF_STATE_ONLY 1
 #define DF_TRACER 2
 
@@ -452,10 +502,8 @@ struct buf {
     int oom;
 };
 
-static int buf_grow(struct buf *b, size_t need)
+static int buf_grow_slow(struct buf *b, size_t need)
 {
-    if (b->n + need <= b->cap)
-        return 1;
     size_t cap = b->cap ? b->cap : 256;
     while (cap < b->n + need)
         cap *= 2;
@@ -469,11 +517,24 @@ static int buf_grow(struct buf *b, size_t need)
     return 1;
 }
 
+/* Room for need more bytes (0 when out of memory: b->oom is set). */
+static inline int buf_grow(struct buf *b, size_t need)
+{
+    return b->n + need <= b->cap || buf_grow_slow(b, need);
+}
+
 static inline void put(struct buf *b, const void *s, size_t n)
 {
     if (!n || !buf_grow(b, n))
         return;
-    memcpy(b->p + b->n, s, n);
+    uint8_t *d = b->p + b->n;
+    if (n <= 16) {  /* (most pieces of a line: cheaper than a call) */
+        const uint8_t *c = s;
+        for (size_t i = 0; i < n; i++)
+            d[i] = c[i];
+    } else {
+        memcpy(d, s, n);
+    }
     b->n += n;
 }
 
@@ -486,15 +547,36 @@ static inline void putc_(struct buf *b, uint8_t c)
 
 static inline void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
 
+static const char DIGITS2[] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 static void put_u64(struct buf *b, uint64_t v)
 {
-    char tmp[24];
-    int i = 24;
-    do {
-        tmp[--i] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    put(b, tmp + i, (size_t)(24 - i));
+    if (!buf_grow(b, 20))
+        return;
+    char tmp[20];
+    char *q = tmp + 20;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        q -= 2;
+        q[0] = DIGITS2[2 * r];
+        q[1] = DIGITS2[2 * r + 1];
+    }
+    if (v >= 10) {
+        q -= 2;
+        q[0] = DIGITS2[2 * v];
+        q[1] = DIGITS2[2 * v + 1];
+    } else {
+        *--q = (char)('0' + v);
+    }
+    size_t n = (size_t)(tmp + 20 - q);
+    uint8_t *d = b->p + b->n;
+    for (size_t i = 0; i < n; i++)
+        d[i] = (uint8_t)q[i];
+    b->n += n;
 }
 
 static void put_i64(struct buf *b, int64_t v)
@@ -601,6 +683,22 @@ struct thr {
     uint32_t e_nparams;
     int64_t vmsize, vmrss, vmswap, pfmajor, pfminor, fdlimit, flagbits, reaper;
     uint8_t reaper_set;
+    /* what the process handlers read (Python's values, with the thread operations of
+       the change log applied; the bookkeeping above comes on top) */
+    int64_t flags, nchilds, own_len;
+    uint64_t clone_ts;
+    uint8_t uid_none, own_is_tab;
+    uint8_t born;                /* created here since the last export (Python has none) */
+    uint8_t gone;                /* removed here since the last export (Python still has it) */
+    uint8_t topped;              /* listed in priv.topped */
+    uint8_t stale;               /* absent, but Python may have made it since: ask again */
+    uint8_t py_had;              /* Python has a thread of this tid that was removed here */
+    int64_t py_pid;              /* (its pid) */
+    uint64_t inc;                /* incarnation: which thread this entry was made for */
+    uint32_t refs;               /* later log records that need this thread in Python */
+    struct thr *ref_parent, *ref_main;  /* the threads its creation record needs */
+    uint64_t ref_parent_inc, ref_main_inc;
+    size_t rec_off;              /* born: offset of its creation record in the log */
 };
 
 /* An fd's standing against the Python engine since the last export. */
@@ -615,6 +713,7 @@ struct fde {
     uint32_t ver;                /* its table's version when cached (older: a tombstone) */
     uint8_t exists, wb, listed;
     uint8_t removed;             /* Python's entry was removed (it may be back since) */
+    uint8_t member;              /* its fd is among its table's keys or members */
     uint64_t ins_seq;            /* order of its last insertion here (dict order) */
     struct fdinfo i;
 };
@@ -626,6 +725,8 @@ struct tabent {
     uint8_t keys_ok;             /* keys: Python's fds, right for every fd not cached */
     int64_t *keys;
     uint32_t nkeys;
+    int64_t *mem;                /* fds added here since keys were noted (may repeat) */
+    uint32_t nmem, memcap;
 };
 
 struct user_ent {
@@ -662,7 +763,21 @@ struct priv {
     size_t adds_cap;
     uint64_t ins_counter;
     struct buf exp;              /* fr_export's output */
-    int err;                     /* CB_SLOW / CB_ERROR from a callback */
+    int err;                     /* CB_SLOW / CB_ERROR / CB_SYNC from a callback */
+    /* thread operations since the last export, in order (fr_log) */
+    struct buf log;
+    uint32_t nlog;
+    uint32_t hazard;             /* threads born or gone since the last export */
+    uint64_t incs;               /* thread incarnations made */
+    struct thr **topped;         /* threads marked born or gone */
+    size_t ntopped, toppedcap;
+    struct fde **cpy;            /* scratch: the fds of a table (fd_list) */
+    size_t cpycap;
+    int64_t *fdtmp;
+    size_t fdtmpcap;
+    /* the filter's verdict by event code (2: it depends on more than the code) */
+    uint8_t *verdict;
+    const struct fr_filter *verdict_for;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -683,9 +798,26 @@ static void thr_release(struct thr *t)
     t->comm = t->cwd = t->enter_data = NULL;
 }
 
+/* The slots for live entries: at most a quarter full (grows and shrinks with them). */
+static size_t table_size(size_t live)
+{
+    size_t cap = 1024;
+    while (cap < 4 * live)
+        cap *= 2;
+    return cap;
+}
+
+static int thr_live(const struct priv *P, const struct thr *t)
+{
+    return t->gen == P->gen && !t->dead;
+}
+
 static int thr_rehash(struct priv *P)
 {
-    size_t ncap = P->tcap ? P->tcap * 2 : 1024;
+    size_t live = 0;
+    for (size_t i = 0; i < P->tcap; i++)
+        live += P->tslots[i] && thr_live(P, P->tslots[i]);
+    size_t ncap = table_size(live + 1);
     struct thr **ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return 0;
@@ -694,7 +826,7 @@ static int thr_rehash(struct priv *P)
         struct thr *t = P->tslots[i];
         if (!t)
             continue;
-        if (t->gen != P->gen || t->dead) {
+        if (!thr_live(P, t)) {
             thr_release(t);
             free(t);
             continue;
@@ -735,7 +867,8 @@ static struct thr *thr_find(struct priv *P, int64_t tid, size_t *slot)
     }
 }
 
-/* A blank entry for tid (an absent entry of this generation is reused). */
+/* A blank entry for tid (an absent entry of this generation is reused: what the change
+   log holds about that tid stays with it). */
 static struct thr *thr_new(struct priv *P, int64_t tid)
 {
     if ((P->tused + 1) * 2 > P->tcap && !thr_rehash(P))
@@ -744,6 +877,16 @@ static struct thr *thr_new(struct priv *P, int64_t tid)
     struct thr *t = thr_find(P, tid, &slot);
     if (t) {
         thr_release(t);
+        uint8_t topped = t->topped, py_had = t->py_had;
+        int64_t py_pid = t->py_pid;
+        memset(t, 0, sizeof *t);
+        t->topped = topped;
+        t->py_had = py_had;
+        t->py_pid = py_pid;
+        t->tid = tid;
+        t->gen = P->gen;
+        t->inc = ++P->incs;
+        return t;
     } else if ((t = P->tslots[slot])) {
         thr_release(t);
     } else {
@@ -756,6 +899,7 @@ static struct thr *thr_new(struct priv *P, int64_t tid)
     memset(t, 0, sizeof *t);
     t->tid = tid;
     t->gen = P->gen;
+    t->inc = ++P->incs;
     return t;
 }
 
@@ -770,9 +914,17 @@ static inline uint64_t fkey(int32_t tab, int64_t fd)
     return mix64((uint64_t)fd * 0x9E3779B97F4A7C15ULL ^ (uint64_t)(uint32_t)tab);
 }
 
+static int fde_live(const struct priv *P, const struct fde *f)
+{
+    return f->gen == P->gen && f->ver == P->tabs[f->tab].ver;
+}
+
 static int fde_rehash(struct priv *P)
 {
-    size_t ncap = P->fcap ? P->fcap * 2 : 1024;
+    size_t live = 0;
+    for (size_t i = 0; i < P->fcap; i++)
+        live += P->fslots[i] && fde_live(P, P->fslots[i]);
+    size_t ncap = table_size(live + 1);
     struct fde **ns = calloc(ncap, sizeof *ns);
     if (!ns)
         return 0;
@@ -781,7 +933,7 @@ static int fde_rehash(struct priv *P)
         struct fde *f = P->fslots[i];
         if (!f)
             continue;
-        if (f->gen != P->gen || f->ver != P->tabs[f->tab].ver) {
+        if (!fde_live(P, f)) {
             fde_release(f);
             free(f);
             continue;
@@ -858,15 +1010,83 @@ static uint8_t *dup_bytes(const uint8_t *p, size_t n)
 
 static int note_table(struct priv *P, const struct fr_tabfill *f);
 
-/* threads.get(tid) (create=0) or threads.get_or_create(tid) (create=1).
+/* While the change log holds thread operations (fr_log), Python's thread table is behind
+   for the threads they made (born) or removed (gone): a lookup whose answer depends on
+   such a thread must wait until Python has caught up. */
+static int hazard_tid(struct priv *P, int64_t tid)
+{
+    if (!P->hazard)
+        return 0;
+    size_t slot;
+    struct thr *t = thr_find(P, tid, &slot);
+    return t && (t->born || t->gone || t->py_had);
+}
+
+/* How many more threads with this pid the table has than Python's (threads made here,
+   less those of Python's removed here). */
+static int64_t count_adjust(struct priv *P, int64_t pid)
+{
+    int64_t d = 0;
+    for (size_t i = 0; i < P->ntopped; i++) {
+        const struct thr *t = P->topped[i];
+        if (t->born && t->exists && t->pid == pid)
+            d++;
+        if (t->py_had && t->py_pid == pid)
+            d--;
+    }
+    return d;
+}
+
+static int is_main(const struct thr *t)
+{
+    return t->tid == t->pid || (t->flags & CL_IS_MAIN_THREAD);
+}
+
+/* Would Python's answer about t's main thread be behind? (It may make that thread, and
+   whether it can, and the thread count it gives it, depend on a table the log changes.) */
+static int main_hazard(struct priv *P, const struct thr *t)
+{
+    return P->hazard && !is_main(t);
+}
+
+/* Such a lookup: before the event changed anything, stop (FR_SYNC: Python applies the
+   log and the event is read again); later there is no way back (a bug: an error). */
+static void need_sync(struct fr_engine *e, const char *what)
+{
+    struct priv *P = e->priv;
+    if (e->phase == 0) {
+        P->err = CB_SYNC;
+        return;
+    }
+    snprintf(e->errmsg, sizeof e->errmsg,
+             "fastread: %s needed a thread the Python engine does not have yet", what);
+    P->err = CB_ERROR;
+}
+
+static struct thr *make_placeholder(struct fr_engine *e, int64_t tid);
+
+/* A lookup through the main thread (threads.main_thread) may have made thread tid in
+   Python: an entry here that knows it absent is out of date. */
+static void may_exist_now(struct priv *P, int64_t tid)
+{
+    size_t slot;
+    struct thr *t = thr_find(P, tid, &slot);
+    if (t && !t->exists && !t->gone)
+        t->stale = 1;  /* (looked up again when needed) */
+}
+
+/* threads.get(tid) (create=0) or threads.get_or_create(tid) (create=1, phase 0 only).
    NULL: no thread, or P->err set. */
 static struct thr *get_thread(struct fr_engine *e, int64_t tid, int create)
 {
     struct priv *P = e->priv;
     size_t slot;
     struct thr *t = thr_find(P, tid, &slot);
-    if (t && (t->exists || !create))
+    if (t && !t->stale && (t->exists || !create))
         return t->exists ? t : NULL;
+    /* While Python is behind, this side makes the placeholder get_or_create would. */
+    if (t && !t->stale && P->hazard)
+        return make_placeholder(e, tid);
     struct fr_tfill f;
     struct fr_tabfill tf;
     memset(&f, 0, sizeof f);
@@ -875,11 +1095,13 @@ static struct thr *get_thread(struct fr_engine *e, int64_t tid, int create)
     tf.tab = -1;
     f.tab = &tf;
     e->callbacks++;
-    int rc = fr_cb_thread(e->handle, tid, create, &f);
+    int rc = fr_cb_thread(e->handle, tid, create && !P->hazard, &f);
     if (rc != CB_OK) {
         P->err = rc;
         return NULL;
     }
+    if (!f.exists && create && P->hazard)
+        return make_placeholder(e, tid);
     t = thr_new(P, tid);
     if (!t) {
         P->err = CB_ERROR;
@@ -904,10 +1126,18 @@ static struct thr *get_thread(struct fr_engine *e, int64_t tid, int create)
     }
     t->fdtab = -1;
     t->main_tid = -1;
+    t->flags = f.flags;
+    t->nchilds = f.nchilds;
+    t->clone_ts = f.clone_ts;
+    t->uid_none = (uint8_t)(f.uid_none != 0);
+    t->own_is_tab = (uint8_t)(f.own_is_tab != 0);
+    t->own_len = f.own_len;
     if (!t->comm || (f.enter_type >= 0 && !t->enter_data)) {
         P->err = CB_ERROR;
         return NULL;
     }
+    if (hazard_tid(P, f.pid))
+        f.main_known = f.cwd_known = f.tab_known = 0;  /* Python's answer is behind */
     if (f.main_known) {
         t->main_ok = 1;
         t->main_tid = f.main_tid;
@@ -949,6 +1179,7 @@ static int note_table(struct priv *P, const struct fr_tabfill *f)
     while (P->ntabs <= (size_t)tab) {
         struct tabent *te = &P->tabs[P->ntabs++];
         free(te->keys);
+        free(te->mem);
         memset(te, 0, sizeof *te);
     }
     struct tabent *te = &P->tabs[tab];
@@ -959,6 +1190,7 @@ static int note_table(struct priv *P, const struct fr_tabfill *f)
         te->keys = NULL;
         te->nkeys = 0;
         te->keys_ok = 0;
+        te->nmem = 0;
         if (f->keys_known) {
             te->keys = malloc((f->nkeys ? f->nkeys : 1) * sizeof *te->keys);
             if (!te->keys)
@@ -984,6 +1216,7 @@ static void forget_table(struct priv *P, int32_t tab)
     free(te->keys);
     te->keys = NULL;
     te->nkeys = 0;
+    te->nmem = 0;
 }
 
 /* threads.fd_table(thread): the table index, -1 for none, -2 on error (P->err). */
@@ -992,11 +1225,16 @@ static int32_t fd_table(struct fr_engine *e, struct thr *t)
     struct priv *P = e->priv;
     if (t->fdtab_ok)
         return t->fdtab;
+    if (main_hazard(P, t)) {
+        need_sync(e, "an fd table lookup");
+        return -2;
+    }
     struct fr_tabfill f;
     memset(&f, 0, sizeof f);
     f.tab = -1;
     e->callbacks++;
     int rc = fr_cb_fdtab(e->handle, t->tid, &f);
+    may_exist_now(P, t->pid);
     if (rc == CB_NOCACHE)
         return -1;
     if (rc != CB_OK) {
@@ -1096,9 +1334,14 @@ static int get_cwd(struct fr_engine *e, struct thr *t)
     struct priv *P = e->priv;
     if (t->cwd_ok)
         return 1;
+    if (main_hazard(P, t)) {
+        need_sync(e, "a cwd lookup");
+        return 0;
+    }
     struct fr_sfill s = {NULL, 0};
     e->callbacks++;
     int rc = fr_cb_cwd(e->handle, t->tid, &s);
+    may_exist_now(P, t->pid);
     if (rc != CB_OK && rc != CB_NOCACHE) {
         P->err = rc;
         return 0;
@@ -1120,9 +1363,14 @@ static int64_t get_main(struct fr_engine *e, struct thr *t)
     struct priv *P = e->priv;
     if (t->main_ok)
         return t->main_tid;
+    if (main_hazard(P, t)) {
+        need_sync(e, "a main thread lookup");
+        return -2;
+    }
     int64_t m = -1;
     e->callbacks++;
     int rc = fr_cb_main(e->handle, t->tid, &m);
+    may_exist_now(P, t->pid);
     if (rc != CB_OK) {
         P->err = rc;
         return -2;
@@ -1251,12 +1499,36 @@ static void put_le(struct buf *b, uint64_t v, int n)
 #define FD_ADDED 1
 #define FD_REMOVED 2
 
+/* Note an fd added to a table here: the fds a table may hold are its keys (when known)
+   and these members (each listed once: the entry remembers it). */
+static int add_member(struct priv *P, struct fde *f)
+{
+    if (f->member)
+        return 1;
+    f->member = 1;
+    struct tabent *te = &P->tabs[f->tab];
+    if (te->keys_ok && has_key(te, f->fd))
+        return 1;
+    if (te->nmem == te->memcap) {
+        uint32_t cap = te->memcap ? te->memcap * 2 : 16;
+        int64_t *n = realloc(te->mem, cap * sizeof *n);
+        if (!n)
+            return 0;
+        te->mem = n;
+        te->memcap = cap;
+    }
+    te->mem[te->nmem++] = f->fd;
+    return 1;
+}
+
 static int fd_changed(struct priv *P, struct fde *f, int how)
 {
     if (how == FD_ADDED) {
         if (f->wb == WB_CLEAN)
             f->wb = WB_NEW;  /* it was absent, as in Python */
         f->ins_seq = ++P->ins_counter;
+        if (!add_member(P, f))
+            return 0;
     } else if (how == FD_REMOVED) {
         if (f->wb != WB_NEW) {
             f->wb = WB_DIRTY;
@@ -3033,37 +3305,125 @@ static int judge(struct fr_engine *e, int32_t i, const struct ev *v, struct thr 
     }
 }
 
+/* The filter's verdict from the event code alone: 0 or 1, or 2 when it depends on more
+   (another field, or the evt.type of a generic event). judge() gives the same 0 or 1. */
+static int judge_static(struct fr_engine *e, int32_t i, uint32_t code)
+{
+    struct priv *P = e->priv;
+    const struct fr_tables *t = P->t;
+    const struct fr_filter *f = e->filter;
+    const struct fr_fnode *n = &f->nodes[i];
+    int r, k;
+    switch (n->kind) {
+    case FN_AND:
+        r = 1;
+        for (int32_t c = 0; c < n->b; c++) {
+            k = judge_static(e, f->kids[n->a + c], code);
+            if (k == 0)
+                return 0;
+            if (k == 2)
+                r = 2;
+        }
+        return r;
+    case FN_OR:
+        r = 0;
+        for (int32_t c = 0; c < n->b; c++) {
+            k = judge_static(e, f->kids[n->a + c], code);
+            if (k == 1)
+                return 1;
+            if (k == 2)
+                r = 2;
+        }
+        return r;
+    case FN_NOT:
+        k = judge_static(e, n->a, code);
+        return k == 2 ? 2 : !k;
+    default:
+        break;
+    }
+    if (n->field == FF_EVT_TYPE && !t->generic[code]) {
+        const uint8_t *p;
+        size_t len;
+        if (n->op == FO_EXISTS)
+            return 1;
+        if (!blob_str(t, t->tname[code], &p, &len)) {
+            p = (const uint8_t *)"";
+            len = 0;
+        }
+        return test_str(f, n, p, len);
+    }
+    if (n->field == FF_EVT_DIR)
+        return n->op == FO_EXISTS || test_str(f, n, (const uint8_t *)(code & 1 ? "<" : ">"), 1);
+    return 2;
+}
+
+/* judge(), from the table of verdicts by code when the code decides. */
+static int judge_event(struct fr_engine *e, const struct ev *v, struct thr *th)
+{
+    struct priv *P = e->priv;
+    const struct fr_filter *f = e->filter;
+    if (P->verdict_for != f) {
+        uint32_t n = P->t->num_events;
+        uint8_t *x = realloc(P->verdict, n ? n : 1);
+        if (x) {
+            for (uint32_t c = 0; c < n; c++)
+                x[c] = (uint8_t)judge_static(e, (int32_t)f->nnodes - 1, c);
+            P->verdict = x;
+            P->verdict_for = f;
+        }
+    }
+    if (P->verdict_for == f && P->verdict[v->type] != 2)
+        return P->verdict[v->type];
+    return judge(e, (int32_t)f->nnodes - 1, v, th);
+}
+
 /* ------------------------------------------------------------------------- */
 /* the engine: one event                                                       */
 
 #define SLOW_() do { e->slow_line = __LINE__; return FR_SLOW; } while (0)
-#define ERR_() do { e->slow_line = __LINE__; return P->err == CB_SLOW ? FR_SLOW : FR_ERROR; } while (0)
+#define ERR_() do { e->slow_line = __LINE__; return P->err == CB_SLOW ? FR_SLOW :                 \
+                                                   P->err == CB_SYNC ? FR_SYNC : FR_ERROR; } while (0)
 
 /* What an event will change, worked out before anything is changed. fdinfo names in a
    plan point to scratch buffers; they are copied when the plan is applied. */
 struct plan {
+    /* what the event does: zeroed for each event (the values below are read only when
+       their flag says so) */
     int nadd;                    /* table.add(fd, info) */
-    int32_t add_tab[2];
-    int64_t add_fd[2];
-    struct fdinfo add_i[2];
     struct fde *put;             /* an existing fd that gets new content */
-    struct fdinfo put_i;
     struct fde *flag_fd;         /* an existing fd that gets new flags only */
-    int64_t flag_val;
     int set_le_fd;               /* thread.lastevent_fd = le_fd_val */
-    int64_t le_fd_val;
     int remove;                  /* erase_fd(thread, thread.lastevent_fd) */
     struct thr *vm_thr;          /* gets vm_* */
-    int64_t vm[3];
     int pf;                      /* thread gets pfmajor/pfminor */
-    int64_t pfv[2];
     struct thr *fdlimit_thr;     /* gets fdlimit */
-    int64_t fdlimit;
     int64_t flagbits;            /* thread.flags |= */
     int store;                   /* store_enter by the handler (fcntl) */
     int exit;                    /* procexit: the thread is removed before the next event */
     int reaper_set;
-    int64_t reaper;
+    int clone;                   /* clone_exit, parent side: a new thread (c_*) */
+    int exec;                    /* execve_exit (x_*) */
+    /* values */
+    int64_t flag_val, le_fd_val, vm[3], pfv[2], fdlimit, reaper;
+    int32_t add_tab[2];
+    int64_t add_fd[2];
+    struct fdinfo add_i[2];
+    struct fdinfo put_i;
+    int64_t c_tid, c_pid, c_flags;
+    const uint8_t *c_comm;
+    uint32_t c_comm_len;
+    int c_uid_none;
+    struct thr *c_parent;        /* the thread that cloned */
+    struct thr *c_main;          /* CLONE_THREAD: the process's main thread (its nchilds) */
+    struct thr *c_cwd;           /* the thread whose cwd (threads.cwd) the child has */
+    int c_table;                 /* its own table: 0 an unused empty one, 1 a new empty one
+                                    it uses, 2 a copy of c_src (P->cpy) */
+    int32_t c_src, c_shared;     /* the table copied; the main's table it shares */
+    int64_t c_nsrc;
+    const uint8_t *x_comm;
+    uint32_t x_comm_len;
+    int x_fdlimit_set, x_pf;
+    int64_t x_fdlimit, x_pfv[2], x_vm[3];
 };
 
 /* Can table.add(fd) be done here (the cases it handles differently are Python's)?
@@ -3209,9 +3569,48 @@ static int plan_open(struct fr_engine *e, struct thr *th, const struct ev *v, in
     return plan_add(e, th, fd, pl, &i);
 }
 
+static int64_t fd_list(struct fr_engine *e, int32_t tab);
+
+/* handlers_net.guess_role for ni, the new content of cfd (a socket of th's table without
+   a role): a process that owns the local port is the server. The other fds are read as
+   the table holds them, cfd as it is now (Python changed it in place). */
+static int guess_role(struct fr_engine *e, struct thr *th, struct fde *cfd, struct fdinfo *ni,
+                      int incoming)
+{
+    struct priv *P = e->priv;
+    int32_t tab = th ? fd_table(e, th) : -1;
+    if (tab == -2)
+        ERR_();
+    int64_t n = 0;
+    if (tab >= 0) {
+        n = fd_list(e, tab);
+        if (n == -1)
+            ERR_();
+        if (n < 0)
+            SLOW_();
+    }
+    unsigned dport = sk16(ni, V4_DPORT), sport = sk16(ni, V4_SPORT);
+    int bound = 0, client_port = 0;
+    for (int64_t k = 0; k < n; k++) {
+        const struct fdinfo *i = P->cpy[k] == cfd ? ni : &P->cpy[k]->i;
+        if ((i->type == T_IPV4_SOCK && sk16(i, V4_DPORT) == dport) ||
+            (i->type == T_IPV4_SERVSOCK && sk16(i, SRV4_PORT) == dport))
+            bound = 1;
+        if (i->type == T_IPV4_SOCK && sk16(i, V4_SPORT) == sport)
+            client_port = 1;
+    }
+    if (bound && !client_port)
+        ni->flags |= F_ROLE_SERVER;
+    else if (bound)
+        ni->flags |= incoming ? F_ROLE_SERVER : F_ROLE_CLIENT;  /* (it has no role yet) */
+    else
+        ni->flags |= F_ROLE_CLIENT;
+    return FR_MORE;
+}
+
 /* transfer_exit (handlers_net.py) */
-static int plan_transfer(struct fr_engine *e, const struct ev *v, struct fde *cfd,
-                         const struct ev *en, struct plan *pl)
+static int plan_transfer(struct fr_engine *e, const struct ev *v, struct thr *th,
+                         struct fde *cfd, const struct ev *en, struct plan *pl)
 {
     struct priv *P = e->priv;
     const struct fr_tables *t = P->t;
@@ -3254,8 +3653,11 @@ static int plan_transfer(struct fr_engine *e, const struct ev *v, struct fde *cf
                 struct buf *nm2 = &P->name2;
                 nm2->n = 0;
                 if (is_ip_socket(&ni)) {
-                    if (!has_role(&ni))
-                        SLOW_();  /* guess_role reads the whole table */
+                    if (!has_role(&ni)) {
+                        int g = guess_role(e, th, cfd, &ni, incoming);
+                        if (g != FR_MORE)
+                            return g;
+                    }
                     if (incoming ? role_client(&ni) : role_server(&ni)) {
                         if (ni.type == T_IPV4_SOCK)
                             swap_v4(&ni);
@@ -3318,6 +3720,399 @@ static int fill_client(struct priv *P, struct fdinfo *ni, const uint8_t *raw, ui
     return FR_MORE;
 }
 
+
+/* ------------------------------------------------------------------------- */
+/* thread operations: clone, execve, removal (handlers_process.py)             */
+
+/* The change log (fr_log): thread operations and, between them, the fd changes made
+   before each (so that Python applies everything in the order it happened). Records:
+   u32 length, u8 kind, u8 cancelled, u16 0, i64 tid, then by kind: */
+#define TOP_FDS 1      /* u32 count, fd records as fr_export's */
+#define TOP_CLONE 2    /* i64 child, i32 its table index (-1 none), u32 cpu, u64 num,
+                          u64 offset, u32 dump flags, u32 length, the event (v2) */
+#define TOP_EXEC 3     /* u32 cpu, u32 dump flags, u64 num, u64 offset, u32 length,
+                          u32 enter length, the event (v2), the enter event (v2) */
+#define TOP_REMOVE 4   /* (nothing) */
+#define TOP_CREATE 5   /* i32 its table index: threads.get_or_create(tid) */
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* The fds of table tab into P->cpy (looked up as needed: phase 0 only). Returns how
+   many, -1 on error (P->err), -2 when this side cannot list them (not every key known). */
+static int64_t fd_list(struct fr_engine *e, int32_t tab)
+{
+    struct priv *P = e->priv;
+    struct tabent *te = &P->tabs[tab];
+    if (!te->keys_ok || !te->len_ok)
+        return -2;
+    size_t n = (size_t)te->nkeys + te->nmem;
+    if (n > P->fdtmpcap) {
+        int64_t *x = realloc(P->fdtmp, n * sizeof *x);
+        if (!x) {
+            P->err = CB_ERROR;
+            return -1;
+        }
+        P->fdtmp = x;
+        P->fdtmpcap = n;
+    }
+    if (n > P->cpycap) {
+        struct fde **x = realloc(P->cpy, n * sizeof *x);
+        if (!x) {
+            P->err = CB_ERROR;
+            return -1;
+        }
+        P->cpy = x;
+        P->cpycap = n;
+    }
+    if (te->nkeys)
+        memcpy(P->fdtmp, te->keys, te->nkeys * sizeof *te->keys);
+    if (te->nmem)
+        memcpy(P->fdtmp + te->nkeys, te->mem, te->nmem * sizeof *te->mem);
+    qsort(P->fdtmp, n, sizeof *P->fdtmp, cmp_i64);
+    int64_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i && P->fdtmp[i] == P->fdtmp[i - 1])
+            continue;
+        struct fde *f = get_fd_in(e, tab, P->fdtmp[i]);
+        if (P->err)
+            return -1;
+        te = &P->tabs[tab];
+        if (f)
+            P->cpy[k++] = f;
+    }
+    return k == te->len ? k : -2;
+}
+
+/* A new, empty fd table made here (Python registers it when it applies the log). */
+static int32_t new_table(struct fr_engine *e)
+{
+    struct priv *P = e->priv;
+    struct fr_tabfill f;
+    memset(&f, 0, sizeof f);
+    f.tab = e->tabs_used;
+    f.keys_known = 1;
+    if (!note_table(P, &f))
+        return -1;
+    struct tabent *te = &P->tabs[f.tab];
+    te->len = 0;
+    te->len_ok = 1;
+    te->keys_ok = 1;
+    e->tabs_used++;
+    return f.tab;
+}
+
+static size_t log_begin(struct priv *P, int kind, int64_t tid)
+{
+    size_t at = P->log.n;
+    uint8_t hd[8] = {0, 0, 0, 0, (uint8_t)kind, 0, 0, 0};
+    put(&P->log, hd, 8);
+    put_le(&P->log, (uint64_t)tid, 8);
+    return at;
+}
+
+static void log_end(struct priv *P, size_t at)
+{
+    if (P->log.oom)
+        return;
+    uint32_t n = (uint32_t)(P->log.n - at);
+    memcpy(P->log.p + at, &n, 4);
+    P->nlog++;
+}
+
+static void put_op(struct buf *b, int kind, const struct fde *f);
+static int by_ins_seq(const void *a, const void *b);
+
+/* The fd changes since the last export or seal, as records (the fds Python had and lost
+   first, then the ones changed in place, then the new ones in the order of their last
+   insertion). 0 when out of memory. */
+static int write_fd_ops(struct priv *P, struct buf *b, uint32_t *count)
+{
+    uint32_t nfds = 0;
+    size_t nadds = 0;
+    if (P->ndirty_fds > P->adds_cap) {
+        struct fde **n = realloc(P->adds, P->ndirty_fds * sizeof *n);
+        if (!n)
+            return 0;
+        P->adds = n;
+        P->adds_cap = P->ndirty_fds;
+    }
+    for (size_t i = 0; i < P->ndirty_fds; i++) {
+        struct fde *f = P->dirty_fds[i];
+        if (f->wb == WB_DIRTY && f->removed) {
+            put_op(b, OP_REMOVE_FD, f);
+            nfds++;
+        }
+    }
+    for (size_t i = 0; i < P->ndirty_fds; i++) {
+        struct fde *f = P->dirty_fds[i];
+        if (f->wb == WB_DIRTY && !f->removed && f->exists) {
+            put_op(b, OP_PUT_FD, f);
+            nfds++;
+        } else if (f->exists && (f->wb == WB_NEW || f->removed)) {
+            P->adds[nadds++] = f;
+        }
+    }
+    qsort(P->adds, nadds, sizeof P->adds[0], by_ins_seq);
+    for (size_t i = 0; i < nadds; i++) {
+        put_op(b, OP_ADD_FD, P->adds[i]);
+        nfds++;
+    }
+    *count = nfds;
+    return !b->oom;
+}
+
+static void clear_dirty_fds(struct priv *P)
+{
+    for (size_t i = 0; i < P->ndirty_fds; i++) {
+        struct fde *f = P->dirty_fds[i];
+        f->wb = WB_CLEAN;
+        f->listed = 0;
+        f->removed = 0;
+    }
+    P->ndirty_fds = 0;
+}
+
+/* Put the fd changes so far into the log, ahead of an operation that reads fd tables. */
+static int seal_fds(struct priv *P)
+{
+    if (!P->ndirty_fds)
+        return 1;
+    size_t at = log_begin(P, TOP_FDS, 0);
+    size_t cnt = P->log.n;
+    put_le(&P->log, 0, 4);
+    uint32_t n = 0;
+    if (!write_fd_ops(P, &P->log, &n))
+        return 0;
+    memcpy(P->log.p + cnt, &n, 4);
+    log_end(P, at);
+    clear_dirty_fds(P);
+    return !P->log.oom;
+}
+
+static int mark_topped(struct priv *P, struct thr *t)
+{
+    if (t->topped)
+        return 1;
+    if (P->ntopped == P->toppedcap) {
+        size_t cap = P->toppedcap ? P->toppedcap * 2 : 64;
+        struct thr **n = realloc(P->topped, cap * sizeof *n);
+        if (!n)
+            return 0;
+        P->topped = n;
+        P->toppedcap = cap;
+    }
+    P->topped[P->ntopped++] = t;
+    t->topped = 1;
+    return 1;
+}
+
+/* threads.get_or_create(tid) for a tid the table does not have, made here (the change
+   log asks Python to make it: TOP_CREATE). Phase 0 only. */
+static struct thr *make_placeholder(struct fr_engine *e, int64_t tid)
+{
+    struct priv *P = e->priv;
+    if (e->nthreads >= e->max_threads) {
+        P->err = CB_SLOW;  /* (it would not be made, and counted) */
+        return NULL;
+    }
+    int64_t count = 0;
+    e->callbacks++;
+    int rc = fr_cb_count(e->handle, tid, &count);
+    if (rc != CB_OK) {
+        P->err = rc;
+        return NULL;
+    }
+    count += count_adjust(P, tid);
+    int32_t tab = new_table(e);
+    struct thr *t = tab < 0 ? NULL : thr_new(P, tid);
+    if (!t) {
+        P->err = CB_ERROR;
+        return NULL;
+    }
+    t->exists = t->safe = 1;
+    t->pid = tid;
+    t->comm = dup_bytes((const uint8_t *)"<NA>", 4);
+    t->comm_len = 4;
+    t->cwd = dup_bytes((const uint8_t *)"", 0);
+    t->cwd_ok = t->main_ok = t->fdtab_ok = 1;
+    t->main_tid = tid;
+    t->fdtab = tab;
+    t->lastevent_type = -1;
+    t->enter_type = -1;
+    t->flags = CL_NAME_CHANGED;
+    t->nchilds = count;
+    t->uid_none = 1;
+    t->own_is_tab = 1;
+    t->born = 1;
+    t->rec_off = P->log.n;
+    size_t at = log_begin(P, TOP_CREATE, tid);
+    put_le(&P->log, (uint32_t)tab, 4);
+    log_end(P, at);
+    if (!t->comm || !t->cwd || !mark_topped(P, t) || P->log.oom) {
+        P->err = CB_ERROR;
+        return NULL;
+    }
+    P->hazard++;
+    e->nthreads++;
+    e->thread_ops++;
+    return t;
+}
+
+static int is_placeholder(const struct thr *t)
+{
+    return t->uid_none && t->comm_len == 4 && !memcmp(t->comm, "<NA>", 4);
+}
+
+/* comm as clone_exit and execve_exit set it: _c_text(comm) if the event has one, else
+   _c_text(exe) (the text up to a NUL, at most max_string bytes). */
+static void comm_of(const struct fr_engine *e, const struct fr_tables *t, const struct ev *v,
+                    const uint8_t **p, uint32_t *n)
+{
+    uint32_t len = 0;
+    const uint8_t *raw = arg_raw(t, v, has_arg(t, v, FA_COMM) ? FA_COMM : FA_EXE, &len);
+    if (!raw) {
+        *p = (const uint8_t *)"";
+        *n = 0;
+        return;
+    }
+    size_t cl = c_len(raw, len);
+    if ((uint64_t)cl > (uint64_t)e->max_string)
+        cl = (size_t)e->max_string;
+    *p = raw;
+    *n = (uint32_t)cl;
+}
+
+/* clone_exit, planned (the cases it leaves to Python: SLOW). */
+static int plan_clone(struct fr_engine *e, const struct ev *v, struct thr *th, struct plan *pl)
+{
+    struct priv *P = e->priv;
+    const struct fr_tables *t = P->t;
+    int64_t child = 0, flags = 0, vtid = v->tid, pid = -1;
+    int rr = arg_int(t, v, FA_RES, &child);
+    if (rr < 0 || arg_int(t, v, FA_FLAGS, &flags) < 0 || arg_int(t, v, FA_VTID, &vtid) < 0 ||
+        arg_int(t, v, FA_PID, &pid) < 0)
+        SLOW_();
+    if (!rr || child < 0)
+        return FR_MORE;
+    int in_container = (flags & CL_CHILD_IN_PIDNS) || v->tid != vtid;
+    if (child == 0) {
+        /* in the child: its entry is there already (else inverted: Python's) */
+        if (!th || in_container)
+            SLOW_();
+        if (th->clone_ts && v->ts > th->clone_ts && v->ts - th->clone_ts > CLONE_STALE_NS)
+            SLOW_();  /* a stale entry: removed and made again */
+        return FR_MORE;
+    }
+    if (in_container)
+        return FR_MORE;  /* the child's own event will tell */
+    if (!th || is_placeholder(th) || (flags & CL_IS_MAIN_THREAD))
+        SLOW_();
+    struct thr *old = get_thread(e, child, 0);
+    if (P->err)
+        ERR_();
+    if (old)
+        SLOW_();  /* a tid collision */
+    pl->clone = 1;
+    pl->c_parent = th;
+    pl->c_main = NULL;
+    pl->c_tid = child;
+    pl->c_flags = flags;
+    comm_of(e, t, v, &pl->c_comm, &pl->c_comm_len);
+    uint32_t un = 0;
+    const uint8_t *uid = arg_raw(t, v, FA_UID, &un);
+    pl->c_uid_none = !(uid && un == 4) || rd32(uid) == NO_ID;
+    if (flags & CL_CLONE_THREAD) {
+        if (pid == child)
+            SLOW_();
+        struct thr *m = get_thread(e, pid, 0);
+        if (P->err)
+            ERR_();
+        if (!m || !m->safe || !(m->tid == m->pid || (m->flags & CL_IS_MAIN_THREAD)))
+            SLOW_();  /* (a main thread to create, or cwd and fds not the main's own) */
+        if (!get_cwd(e, m))
+            ERR_();
+        if (!m->cwd_ok)
+            SLOW_();
+        pl->c_pid = pid;
+        pl->c_main = m;
+        pl->c_cwd = m;
+        if (flags & CL_CLONE_FILES) {
+            int32_t tab = fd_table(e, m);
+            if (tab == -2)
+                ERR_();
+            if (tab < 0 || !m->own_is_tab)
+                SLOW_();
+            pl->c_table = 0;
+            pl->c_shared = tab;
+        } else {
+            pl->c_table = 1;
+        }
+        if (e->nthreads >= e->max_threads)
+            SLOW_();  /* (threads.add would refuse it: counted there) */
+        return FR_MORE;
+    }
+    if (!is_main(th) && th->pid == child)
+        SLOW_();  /* (the lookups below would make the child's tid: Python's order) */
+    int32_t src = fd_table(e, th);
+    if (src == -2)
+        ERR_();
+    if (src < 0)
+        SLOW_();
+    int64_t n = fd_list(e, src);
+    if (n == -1)
+        ERR_();
+    if (n < 0 || e->budget_used + n > e->max_fds_total)
+        SLOW_();
+    if (!get_cwd(e, th))
+        ERR_();
+    if (!th->cwd_ok || e->nthreads >= e->max_threads)
+        SLOW_();  /* (the lookups may have made a thread: the count is checked after) */
+    pl->c_pid = child;
+    pl->c_cwd = th;
+    pl->c_table = 2;
+    pl->c_src = src;
+    pl->c_nsrc = n;
+    return FR_MORE;
+}
+
+/* execve_exit, planned: the common case (a main thread that stays one, sysdig's rules). */
+static int plan_exec(struct fr_engine *e, const struct ev *v, struct thr *th, struct plan *pl)
+{
+    struct priv *P = e->priv;
+    const struct fr_tables *t = P->t;
+    int64_t res = 0, pid = 0;
+    int rr = arg_int(t, v, FA_RES, &res);
+    if (rr < 0)
+        SLOW_();
+    if (!rr || res < 0 || !th)
+        return FR_MORE;
+    int rp = arg_int(t, v, FA_PID, &pid);
+    int rf = arg_int(t, v, FA_FDLIMIT, &pl->x_fdlimit);
+    if (!e->sysdig_compat || rp < 0 || rf < 0 || th->pid != th->tid ||
+        (rp && pid != th->tid) || (th->flags & CL_CLONE_FILES))
+        SLOW_();
+    pl->x_fdlimit_set = rf;
+    pl->x_pf = 0;
+    if (has_arg(t, v, FA_PGFT_MAJ)) {
+        pl->x_pf = 1;
+        memset(pl->x_pfv, 0, sizeof pl->x_pfv);  /* (absent: 0) */
+        memset(pl->x_vm, 0, sizeof pl->x_vm);
+        for (int k = 0; k < 2; k++)
+            if (arg_int(t, v, FA_PGFT_MAJ + k, &pl->x_pfv[k]) < 0)
+                SLOW_();
+        for (int k = 0; k < 3; k++)
+            if (arg_int(t, v, FA_VM_SIZE + k, &pl->x_vm[k]) < 0)
+                SLOW_();
+    }
+    comm_of(e, t, v, &pl->x_comm, &pl->x_comm_len);
+    pl->exec = 1;
+    return FR_MORE;
+}
+
 /* The handler of this event kind, planned. */
 static int plan_handler(struct fr_engine *e, int kind, const struct ev *v, struct thr *th,
                         struct fde **cfdp, const struct ev *en, struct plan *pl)
@@ -3333,6 +4128,7 @@ static int plan_handler(struct fr_engine *e, int kind, const struct ev *v, struc
         return FR_MORE;
     case FK_MEMORY:
         if (th && has_arg(t, v, FA_VM_SIZE)) {
+            memset(pl->vm, 0, sizeof pl->vm);  /* (absent: 0) */
             for (int k = 0; k < 3; k++)
                 if (arg_int(t, v, FA_VM_SIZE + k, &pl->vm[k]) < 0)
                     SLOW_();
@@ -3341,6 +4137,7 @@ static int plan_handler(struct fr_engine *e, int kind, const struct ev *v, struc
         return FR_MORE;
     case FK_SWITCH:
         if (th && has_arg(t, v, FA_PGFT_MAJ)) {
+            memset(pl->pfv, 0, sizeof pl->pfv);
             for (int k = 0; k < 2; k++)
                 if (arg_int(t, v, FA_PGFT_MAJ + k, &pl->pfv[k]) < 0)
                     SLOW_();
@@ -3361,7 +4158,7 @@ static int plan_handler(struct fr_engine *e, int kind, const struct ev *v, struc
         }
         return FR_MORE;
     case FK_TRANSFER:
-        return plan_transfer(e, v, cfd, en, pl);
+        return plan_transfer(e, v, th, cfd, en, pl);
     case FK_CLOSE_X:
         rr = arg_int(t, v, FA_RES, &res);
         if (rr < 0)
@@ -3688,6 +4485,10 @@ static int plan_handler(struct fr_engine *e, int kind, const struct ev *v, struc
         }
         return FR_MORE;
     }
+    case FK_CLONE_X:
+        return plan_clone(e, v, th, pl);
+    case FK_EXECVE_X:
+        return plan_exec(e, v, th, pl);
     case FK_PROCEXIT: {
         if (!th)
             return FR_MORE;
@@ -3717,6 +4518,273 @@ static int fde_assign(struct fde *f, const struct fdinfo *src)
     return 1;
 }
 
+
+/* Where the event came from (RawEvent's num, offset, cpu, dump flags), into the log. */
+static void log_event(struct priv *P, const struct ev *v)
+{
+    put_le(&P->log, v->cpu, 4);
+    put_le(&P->log, v->dflags, 4);
+    put_le(&P->log, v->num, 8);
+    put_le(&P->log, v->offset, 8);
+}
+
+/* clone_exit's new thread (Python makes it when it applies the log: the handler runs
+   there, on the state as it was at this event). */
+static int apply_clone(struct fr_engine *e, struct ev *v, struct plan *pl)
+{
+    struct priv *P = e->priv;
+    const uint8_t *data = ev_data(P, v);
+    if (!data)
+        return 0;
+    if (pl->c_table == 2 && !seal_fds(P))
+        return 0;  /* (Python copies the parent's table as it is now) */
+    int32_t own = -1;
+    if (pl->c_table) {
+        own = new_table(e);
+        if (own < 0)
+            return 0;
+    }
+    if (pl->c_table == 2) {
+        for (int64_t k = 0; k < pl->c_nsrc; k++) {
+            struct fde *src = P->cpy[k];
+            struct fde *f = fde_new(P, own, src->fd);
+            if (!f || !fde_assign(f, &src->i))
+                return 0;
+            f->i.flags |= F_IS_CLONED;
+            f->exists = 1;
+            if (!add_member(P, f))
+                return 0;
+        }
+        P->tabs[own].len = pl->c_nsrc;
+        e->budget_used += pl->c_nsrc;
+    }
+    struct thr *c = thr_new(P, pl->c_tid);
+    if (!c)
+        return 0;
+    c->exists = 1;
+    c->safe = 1;
+    c->pid = pl->c_pid;
+    c->comm = dup_bytes(pl->c_comm, pl->c_comm_len);
+    c->comm_len = pl->c_comm_len;
+    c->cwd = dup_bytes(pl->c_cwd->cwd, pl->c_cwd->cwd_len);
+    c->cwd_len = pl->c_cwd->cwd_len;
+    if (!c->comm || !c->cwd)
+        return 0;
+    c->cwd_ok = 1;
+    c->main_ok = 1;
+    c->main_tid = pl->c_main ? pl->c_main->tid : pl->c_tid;
+    c->fdtab_ok = 1;
+    c->fdtab = pl->c_table ? own : pl->c_shared;
+    c->lastevent_type = -1;
+    c->enter_type = -1;
+    c->flags = pl->c_flags;
+    c->clone_ts = v->ts;
+    c->uid_none = (uint8_t)pl->c_uid_none;
+    c->own_is_tab = pl->c_table != 0;
+    c->born = 1;
+    c->rec_off = P->log.n;
+    if (!mark_topped(P, c))
+        return 0;
+    /* the threads Python reads when it applies this (a thread made in this batch can
+       only be dropped from the log while nothing needs it) */
+    struct thr *par = pl->c_parent;
+    if (par->born) {
+        par->refs++;
+        c->ref_parent = par;
+        c->ref_parent_inc = par->inc;
+    }
+    if (pl->c_main && pl->c_main->born && pl->c_main != par) {
+        pl->c_main->refs++;
+        c->ref_main = pl->c_main;
+        c->ref_main_inc = pl->c_main->inc;
+    }
+    if (pl->c_main)
+        pl->c_main->nchilds++;
+    e->nthreads++;
+    size_t at = log_begin(P, TOP_CLONE, v->tid);
+    put_le(&P->log, (uint64_t)pl->c_tid, 8);
+    put_le(&P->log, (uint32_t)own, 4);
+    log_event(P, v);
+    put_le(&P->log, v->elen, 4);
+    put(&P->log, data, v->elen);
+    log_end(P, at);
+    P->hazard++;
+    e->thread_ops++;
+    return !P->log.oom;
+}
+
+/* execve_exit: what this side keeps of the thread changes now; the rest when Python
+   applies the log (the handler runs there, with the stored enter event). */
+static int apply_exec(struct fr_engine *e, struct thr *th, struct ev *v, int have_enter,
+                      struct plan *pl)
+{
+    struct priv *P = e->priv;
+    const uint8_t *data = ev_data(P, v);
+    if (!data || !mark_dirty(P, th))
+        return 0;
+    uint8_t *comm = dup_bytes(pl->x_comm, pl->x_comm_len);
+    if (!comm)
+        return 0;
+    free(th->comm);
+    th->comm = comm;
+    th->comm_len = pl->x_comm_len;
+    /* the flags Python sets from its own; bits the bookkeeping adds later stay on top,
+       and of those added before, only the ones an execve keeps */
+    th->flags = CL_ACTIVE | (th->flags & CL_EXEC_KEPT) | CL_NAME_CHANGED;
+    th->flagbits &= CL_EXEC_KEPT;
+    /* the values it sets that the bookkeeping also writes back: the latest wins */
+    if (pl->x_fdlimit_set) {
+        th->fdlimit_set = 1;
+        th->fdlimit = pl->x_fdlimit;
+    }
+    if (pl->x_pf) {
+        th->pf_set = th->vm_set = 1;
+        th->pfmajor = pl->x_pfv[0];
+        th->pfminor = pl->x_pfv[1];
+        th->vmsize = pl->x_vm[0];
+        th->vmrss = pl->x_vm[1];
+        th->vmswap = pl->x_vm[2];
+    }
+    size_t at = log_begin(P, TOP_EXEC, v->tid);
+    log_event(P, v);
+    put_le(&P->log, v->elen, 4);
+    put_le(&P->log, have_enter ? th->enter_len : 0, 4);
+    put(&P->log, data, v->elen);
+    if (have_enter)
+        put(&P->log, th->enter_data, th->enter_len);
+    log_end(P, at);
+    e->thread_ops++;
+    return !P->log.oom;
+}
+
+/* Table tab is cleared in Python (its thread is removed): forget the changes not yet
+   written back (Python clears them with the rest) and know it empty. */
+static void drop_table(struct priv *P, int32_t tab)
+{
+    struct tabent *te = &P->tabs[tab];
+    size_t k = 0;
+    for (size_t i = 0; i < P->ndirty_fds; i++) {
+        struct fde *f = P->dirty_fds[i];
+        if (f->tab == tab && f->ver == te->ver) {
+            f->wb = WB_CLEAN;
+            f->listed = 0;
+            f->removed = 0;
+        } else {
+            P->dirty_fds[k++] = f;
+        }
+    }
+    P->ndirty_fds = k;
+    te->ver++;
+    te->len = 0;
+    te->len_ok = 1;
+    free(te->keys);
+    te->keys = NULL;
+    te->nkeys = 0;
+    te->keys_ok = 1;
+    te->nmem = 0;
+}
+
+/* A record's header fields (see TOP_*). */
+static uint8_t rec_kind(const struct priv *P, size_t at) { return P->log.p[at + 4]; }
+static int64_t rec_tid(const struct priv *P, size_t at) { return (int64_t)rd64(P->log.p + at + 8); }
+static uint32_t rec_len(const struct priv *P, size_t at) { return rd32(P->log.p + at); }
+
+static void unref(struct thr *t, uint64_t inc)
+{
+    if (t && t->inc == inc && t->refs)
+        t->refs--;
+}
+
+/* Thread x, made in this batch and now removed, was needed by no record since: drop
+   the records that made and changed it (Python applies neither its making nor its
+   removal; fd changes to its own table are skipped with its creation record). */
+static void drop_born(struct priv *P, struct thr *x)
+{
+    for (size_t at = x->rec_off; at < P->log.n; at += rec_len(P, at)) {
+        uint8_t k = rec_kind(P, at);
+        int mine = at == x->rec_off || (k == TOP_EXEC && rec_tid(P, at) == x->tid);
+        if (mine)
+            P->log.p[at + 5] = 1;  /* cancelled */
+    }
+    unref(x->ref_parent, x->ref_parent_inc);
+    unref(x->ref_main, x->ref_main_inc);
+    x->ref_parent = x->ref_main = NULL;
+    x->born = 0;
+    x->gone = x->py_had;  /* (Python may still have an older thread of this tid) */
+    P->hazard--;
+}
+
+/* engine._carry_out_removals, the thread part: remove_thread(tid, force=False), which
+   removes a thread that has no other threads (its fd table cleared, its process's thread
+   count down). FR_REMOVE: Python does it. */
+static int remove_exited(struct fr_engine *e)
+{
+    struct priv *P = e->priv;
+    if (e->reparent)
+        return FR_REMOVE;
+    struct thr *x = get_thread(e, e->exit_tid, 0);
+    if (P->err)
+        ERR_();
+    if (x && !x->safe)
+        return FR_REMOVE;
+    if (!x || x->nchilds) {
+        e->exit_pending = 0;  /* (remove gives None: nothing changes) */
+        return FR_MORE;
+    }
+    struct thr *m = NULL;
+    if (x->flags & CL_CLONE_THREAD) {
+        m = get_thread(e, x->pid, 0);  /* (_threads.get: no thread made) */
+        if (P->err)
+            ERR_();
+        if (m && !m->safe)
+            return FR_REMOVE;
+    }
+    int32_t own = -1;
+    if (x->own_is_tab) {
+        own = fd_table(e, x);
+        if (own == -2)
+            ERR_();
+        if (own < 0 || !P->tabs[own].len_ok)
+            return FR_REMOVE;
+    }
+    /* changes */
+    if (m && m->nchilds > 0)
+        m->nchilds--;
+    if (own >= 0) {
+        e->budget_used -= P->tabs[own].len;
+        drop_table(P, own);
+    } else {
+        e->budget_used -= x->own_len;
+    }
+    /* what other threads knew through it: their main thread, cwd, fd table */
+    for (size_t i = 0; i < P->tcap; i++) {
+        struct thr *t = P->tslots[i];
+        if (!t || t->gen != P->gen || t->dead || !t->exists || t == x)
+            continue;
+        if (t->pid == x->tid || (t->main_ok && t->main_tid == x->tid) ||
+            (t->fdtab_ok && t->fdtab == own && own >= 0))
+            t->main_ok = t->cwd_ok = t->fdtab_ok = 0;
+    }
+    x->exists = 0;
+    e->nthreads--;
+    e->exit_pending = 0;
+    e->thread_ops++;
+    if (x->born && !x->refs) {
+        drop_born(P, x);  /* made and gone in this batch: Python never needs it */
+        return FR_MORE;
+    }
+    if (!x->born) {
+        x->py_had = 1;
+        x->py_pid = x->pid;
+    }
+    x->gone = 1;
+    if (!mark_topped(P, x))
+        return FR_ERROR;
+    log_end(P, log_begin(P, TOP_REMOVE, x->tid));
+    P->hazard++;
+    return P->log.oom ? FR_ERROR : FR_MORE;
+}
+
 /* Carry out the fd removal a close exit scheduled (engine._carry_out_removals). */
 static int carry_out_removals(struct fr_engine *e)
 {
@@ -3726,17 +4794,13 @@ static int carry_out_removals(struct fr_engine *e)
     struct thr *owner = get_thread(e, e->rm_tid, 1);
     if (P->err)
         ERR_();
-    e->rm_pending = 0;
-    if (!owner)
-        return FR_MORE;
-    int32_t tab = fd_table(e, owner);
+    int32_t tab = owner ? fd_table(e, owner) : -1;
     if (tab == -2)
         ERR_();
-    if (tab < 0)
-        return FR_MORE;
-    struct fde *f = get_fd_in(e, tab, e->rm_fd);
+    struct fde *f = tab >= 0 ? get_fd_in(e, tab, e->rm_fd) : NULL;
     if (P->err)
         ERR_();
+    e->rm_pending = 0;
     if (!f)
         return FR_MORE;
     f->exists = 0;
@@ -3785,9 +4849,14 @@ static int store_enter(struct fr_engine *e, struct thr *th, struct ev *v)
 }
 
 /* Apply a plan (no way back: everything was checked). */
-static int apply_plan(struct fr_engine *e, struct thr *th, struct plan *pl, struct fde **cfdp)
+static int apply_plan(struct fr_engine *e, struct thr *th, struct plan *pl, struct fde **cfdp,
+                      struct ev *v, int have_enter)
 {
     struct priv *P = e->priv;
+    if (pl->clone && !apply_clone(e, v, pl))
+        return 0;
+    if (pl->exec && !apply_exec(e, th, v, have_enter, pl))
+        return 0;
     if (pl->flag_fd && !set_flags(P, pl->flag_fd, pl->flag_val))
         return 0;
     if (pl->put) {
@@ -3860,8 +4929,11 @@ static int one_event(struct fr_engine *e, struct ev *v)
     uint32_t code = v->type;
     int kind = t->kind[code];
     e->phase = 0;
-    if (e->exit_pending)
-        return FR_REMOVE;  /* (before anything: Python removes the thread first) */
+    if (e->exit_pending) {  /* (before anything: the thread that exited goes first) */
+        int r0 = remove_exited(e);
+        if (r0 != FR_MORE)
+            return r0;
+    }
     if (kind == FK_SLOW || (v->ts >> 63))
         SLOW_();
     /* _carry_out_removals: due before this event, whoever processes it */
@@ -3871,7 +4943,8 @@ static int one_event(struct fr_engine *e, struct ev *v)
     uint32_t flags = t->eflags[code];
     uint16_t special = t->special[code];
     int is_exit = code & 1;
-    int hidden = (v->dflags & DF_STATE_ONLY) != 0;
+    int lead = e->leading && (special & SP_CONTAINER_EV);  /* (hidden, as sysdig's opening) */
+    int hidden = (v->dflags & DF_STATE_ONLY) != 0 || lead;
     int internal = t->internal[code];
     const struct fr_filter *filter = e->filter;
     int received = !(hidden && !(e->debug && internal));
@@ -3916,6 +4989,8 @@ static int one_event(struct fr_engine *e, struct ev *v)
             } else {
                 le_fd = th->lastevent_fd;
                 valid = (int64_t)code == th->lastevent_type + 1;
+                if (!valid && th->lastevent_type == (int64_t)t->tracer_e)
+                    SLOW_();  /* (reset goes on after a tracer) */
                 if (valid && (flags & EF_USES_FD)) {
                     if (special & SP_COPY_FILE_RANGE)
                         SLOW_();
@@ -3939,6 +5014,17 @@ static int one_event(struct fr_engine *e, struct ev *v)
     }
     if (xth && !xth->safe)
         SLOW_();
+    /* Later lookups (rendering) cannot wait for Python: have what they need now. */
+    if (P->hazard) {
+        struct thr *seen[2] = {th, xth};
+        for (int k = 0; k < 2; k++) {
+            struct thr *s = seen[k];
+            if (s && main_hazard(P, s) && !(s->fdtab_ok && s->cwd_ok && s->main_ok)) {
+                e->slow_line = __LINE__;
+                return FR_SYNC;
+            }
+        }
+    }
 
     /* the filter, where sinsp runs it (StateEngine.process): an event that changes no
        state is judged now, as the fields see it after the lookups; the others after */
@@ -3960,9 +5046,10 @@ static int one_event(struct fr_engine *e, struct ev *v)
         }
         if (modifies) {
             late = 1;
-        } else if (!judge(e, (int32_t)filter->nnodes - 1, v, xth)) {
+        } else if (!judge_event(e, v, xth)) {
             /* refused: the lookups' bookkeeping only, and the thread forgets its enter */
             e->phase = 1;
+            e->leading = lead;
             if (!e->first_ts)
                 e->first_ts = v->ts;
             if (bookkeeping) {
@@ -4009,11 +5096,27 @@ static int one_event(struct fr_engine *e, struct ev *v)
             en = &enter;
         }
     }
-    (void)have_enter;
+
+    /* tracers (tracers.rw_exit, write_enter): the Python engine's */
+    if (special & (SP_RW_EXIT | SP_WRITE_E)) {
+        int64_t ff = cfd ? cfd->i.flags : 0;
+        if ((special & SP_RW_EXIT) && is_exit &&
+            (cfd ? !(ff & F_NOT_TRACER) && ((ff & F_TRACER_FD) ||
+                                             ((ff & F_TRACER_FILE) && (flags & EF_WRITES_TO_FD)))
+                 : (v->dflags & DF_TRACER) != 0))
+            SLOW_();
+        if ((special & SP_WRITE_E) && (ff & F_TRACER_FD))
+            SLOW_();
+    }
 
     /* -- the handler, planned -------------------------------------------------------- */
     struct plan pl;
-    memset(&pl, 0, sizeof pl);
+    /* (the flags one by one: cheaper than a memset for each event) */
+    pl.nadd = pl.set_le_fd = pl.remove = pl.pf = pl.store = pl.exit = pl.reaper_set = 0;
+    pl.clone = pl.exec = 0;
+    pl.put = pl.flag_fd = NULL;
+    pl.vm_thr = pl.fdlimit_thr = NULL;
+    pl.flagbits = 0;
     struct fde *close_fd = NULL;
     if (kind == FK_CLOSE_E && th) {
         close_fd = get_fd(e, th, le_fd);
@@ -4026,6 +5129,7 @@ static int one_event(struct fr_engine *e, struct ev *v)
 
     /* -- changes ------------------------------------------------------------------- */
     e->phase = 1;
+    e->leading = lead;
     if (!e->first_ts)
         e->first_ts = v->ts;
     if (bookkeeping) {
@@ -4055,7 +5159,7 @@ static int one_event(struct fr_engine *e, struct ev *v)
     }
     if (pl.store && !store_enter(e, th, v))
         return FR_ERROR;
-    if (!apply_plan(e, th, &pl, &cfd))
+    if (!apply_plan(e, th, &pl, &cfd, v, have_enter))
         return FR_ERROR;
     if (pl.exit) {  /* schedule_thread_removal(ev.tid) */
         e->exit_pending = 1;
@@ -4068,7 +5172,7 @@ static int one_event(struct fr_engine *e, struct ev *v)
         if (fd_table(e, th) == -2)
             ERR_();
     }
-    if (late && !judge(e, (int32_t)filter->nnodes - 1, v, th))
+    if (late && !judge_event(e, v, th))
         goto read_loop_refused;
     /* _cleanup: a shown exit has used its enter event */
     if (!hidden && th && is_exit) {
@@ -4130,8 +5234,14 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
     int status = FR_MORE;
     P->err = 0;
     for (;;) {
-        if (P->out.n >= e->out_limit || P->ndirty_fds >= 65536 || P->ndirty >= 65536) {
+        if (P->out.n >= e->out_limit) {
             status = FR_PAUSE;
+            break;
+        }
+        if (P->ndirty_fds >= 65536 || P->ndirty >= 65536 || P->log.n >= (4u << 20) ||
+            e->tabs_used > e->max_tabs) {
+            status = FR_SYNC;  /* (the change log is long, or the caches are: Python applies
+                                  the log and lets the caches start over) */
             break;
         }
         if (end - pos < 8) {
@@ -4212,6 +5322,11 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
         v.num = e->num + 1;
         v.offset = base + pos;
         int r = one_event(e, &v);
+        if (r == FR_SYNC) {
+            e->syncs++;
+            status = FR_SYNC;  /* Python applies the log, then this event is read again */
+            break;
+        }
         if (r == FR_SLOW || r == FR_REMOVE) {
             if (r == FR_SLOW)
                 e->slow_events++;
@@ -4226,7 +5341,7 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
         e->events++;
         e->block_counts[bk]++;
         pos += blen;
-        if (any_oom(P)) {
+        if (!(e->events & 255) && any_oom(P)) {  /* (and when returning) */
             status = FR_ERROR;
             break;
         }
@@ -4235,6 +5350,8 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
             break;
         }
     }
+    if (status != FR_ERROR && any_oom(P))
+        status = FR_ERROR;
     *out_pos = pos;
     return status;
 }
@@ -4290,8 +5407,10 @@ void fr_free(struct fr_engine *e)
                 free(P->uslots[i]->name);
                 free(P->uslots[i]);
             }
-        for (size_t i = 0; i < P->tabcap; i++)
+        for (size_t i = 0; i < P->tabcap; i++) {
             free(P->tabs[i].keys);
+            free(P->tabs[i].mem);
+        }
         free(P->tslots);
         free(P->fslots);
         free(P->uslots);
@@ -4304,6 +5423,11 @@ void fr_free(struct fr_engine *e)
         free(P->dirty);
         free(P->dirty_fds);
         free(P->adds);
+        free_buf(&P->log);
+        free(P->topped);
+        free(P->cpy);
+        free(P->fdtmp);
+        free(P->verdict);
         free(P);
     }
     free(e);
@@ -4332,6 +5456,7 @@ void fr_invalidate(struct fr_engine *e)
         P->gen = 1;  /* 0 marks an entry that is never valid */
     P->ugen++;
     P->ntabs = 0;
+    e->tabs_used = 0;
 }
 
 static int in_ids(const int64_t *ids, size_t n, int64_t x)
@@ -4384,7 +5509,7 @@ const uint8_t *fr_paramstr(struct fr_engine *e, size_t *n)
 int fr_pending(struct fr_engine *e)
 {
     struct priv *P = e->priv;
-    return P->ndirty || P->ndirty_fds || e->enters_too_large;
+    return P->ndirty || P->ndirty_fds || P->nlog || e->enters_too_large;
 }
 
 static int by_ins_seq(const void *a, const void *b)
@@ -4427,8 +5552,8 @@ const uint8_t *fr_export(struct fr_engine *e, size_t *len, uint32_t *nthreads, u
     for (size_t i = 0; i < P->ndirty; i++) {
         size_t slot;
         struct thr *t = thr_find(P, P->dirty[i], &slot);
-        if (!t)
-            continue;
+        if (!t || !t->exists || !t->dirty)
+            continue;  /* (a thread removed since: Python removes it first) */
         int stored = t->enter_state == 2;
         put_le(b, (uint64_t)t->tid, 8);
         put_le(b, (uint64_t)t->lastevent_fd, 8);
@@ -4462,44 +5587,39 @@ const uint8_t *fr_export(struct fr_engine *e, size_t *len, uint32_t *nthreads, u
     /* fds: removals first (so adds never meet a table fuller than it ends up), then the
        fds Python has with new content, then the new ones */
     uint32_t nfds = 0;
-    size_t nadds = 0;
-    if (P->ndirty_fds > P->adds_cap) {
-        struct fde **n = realloc(P->adds, P->ndirty_fds * sizeof *n);
-        if (!n)
-            return NULL;
-        P->adds = n;
-        P->adds_cap = P->ndirty_fds;
-    }
-    for (size_t i = 0; i < P->ndirty_fds; i++) {
-        struct fde *f = P->dirty_fds[i];
-        if (f->wb == WB_DIRTY && f->removed) {
-            put_op(b, OP_REMOVE_FD, f);
-            nfds++;
-        }
-    }
-    for (size_t i = 0; i < P->ndirty_fds; i++) {
-        struct fde *f = P->dirty_fds[i];
-        if (f->wb == WB_DIRTY && !f->removed && f->exists) {
-            put_op(b, OP_PUT_FD, f);
-            nfds++;
-        } else if (f->exists && (f->wb == WB_NEW || f->removed)) {
-            P->adds[nadds++] = f;
-        }
-    }
-    qsort(P->adds, nadds, sizeof P->adds[0], by_ins_seq);
-    for (size_t i = 0; i < nadds; i++) {
-        put_op(b, OP_ADD_FD, P->adds[i]);
-        nfds++;
-    }
+    if (!write_fd_ops(P, b, &nfds))
+        return NULL;
     *nthreads = k;
     *nops = nfds;
     *len = b->n;
     return b->oom ? NULL : (b->p ? b->p : (const uint8_t *)"");
 }
 
+/* The thread operations since the last export (records: see TOP_*), applied by Python
+   before what fr_export gives. Valid until fr_export_done. */
+const uint8_t *fr_log(struct fr_engine *e, size_t *len, uint32_t *nrec)
+{
+    struct priv *P = e->priv;
+    *len = P->log.n;
+    *nrec = P->nlog;
+    return P->log.oom ? NULL : (P->log.p ? P->log.p : (const uint8_t *)"");
+}
+
 void fr_export_done(struct fr_engine *e)
 {
     struct priv *P = e->priv;
+    for (size_t i = 0; i < P->ntopped; i++) {
+        struct thr *t = P->topped[i];
+        t->born = t->gone = t->topped = t->py_had = 0;
+        t->refs = 0;
+        t->ref_parent = t->ref_main = NULL;
+    }
+    P->ntopped = 0;
+    P->log.n = 0;
+    P->nlog = 0;
+    P->hazard = 0;
+    if (P->log.cap > (8u << 20))
+        free_buf(&P->log);
     for (size_t i = 0; i < P->ndirty; i++) {
         size_t slot;
         struct thr *t = thr_find(P, P->dirty[i], &slot);
@@ -4548,4 +5668,44 @@ int fr_render(struct fr_engine *e, const uint8_t *data, size_t len, uint64_t num
     if (render_line(e, &v, th) < 0)
         return -1;
     return any_oom(P) ? -1 : 0;
+}
+
+/* One event the reader read itself (RawEvent: data in the v2 layout), processed as
+   fr_run would: FR_MORE done, FR_SLOW for the Python engine (nothing changed), FR_SYNC,
+   FR_REMOVE (call again after), FR_COUNT, FR_ERROR. */
+int fr_event(struct fr_engine *e, const uint8_t *data, size_t len, uint64_t num,
+             uint64_t offset, uint32_t cpu, uint32_t dflags)
+{
+    struct priv *P = e->priv;
+    const struct fr_tables *t = P->t;
+    struct ev v;
+    P->err = 0;
+    if (len > 0xFFFFFFFFu || !split_data(t, data, (uint32_t)len, &v)) {
+        e->slow_events++;
+        return FR_SLOW;  /* (an unknown event type among them) */
+    }
+    v.ts = rd64(data);
+    v.tid = (int64_t)rd64(data + 8);
+    v.num = num;
+    v.offset = offset;
+    v.cpu = cpu;
+    v.dflags = dflags;
+    v.data = data;
+    v.elen = (uint32_t)len;
+    int r = one_event(e, &v);
+    if (r == FR_SLOW) {
+        e->slow_events++;
+        return FR_SLOW;
+    }
+    if (r == FR_SYNC) {
+        e->syncs++;
+        return FR_SYNC;
+    }
+    if (r == FR_REMOVE || r == FR_ERROR)
+        return r;
+    e->num = num;
+    e->events++;
+    if (any_oom(P))
+        return FR_ERROR;
+    return r;  /* FR_MORE or FR_COUNT */
 }

@@ -42,7 +42,7 @@ from scapkit.scapfile.event_table import NUM_EVENTS
 from scapkit.scapfile.events import RawEvent
 
 from .state.fds import FdFlag, FdInfo, FdType, SockInfo
-from .state.threads import CloneFlag
+from .state.threads import NO_ID, CloneFlag
 
 if TYPE_CHECKING:
     from scapkit.scapfile.reader import CaptureReader
@@ -55,13 +55,21 @@ __all__ = ["available", "unavailable_reason", "fast_lines", "FastListing"]
 C_SOURCE_PATH = Path(__file__).with_name("fastread.c")
 
 # fastread.c's status codes, callback results and operations
-FR_MORE, FR_NONEVENT, FR_INVALID, FR_SLOW, FR_PAUSE, FR_COUNT, FR_ERROR, FR_REMOVE = range(8)
+(FR_MORE, FR_NONEVENT, FR_INVALID, FR_SLOW, FR_PAUSE, FR_COUNT, FR_ERROR, FR_REMOVE,
+ FR_SYNC) = range(9)
 CB_OK, CB_SLOW, CB_ERROR, CB_NOCACHE = range(4)
 OP_ADD_FD, OP_REMOVE_FD, OP_PUT_FD = 1, 2, 3
+TOP_FDS, TOP_CLONE, TOP_EXEC, TOP_REMOVE, TOP_CREATE = 1, 2, 3, 4, 5
 #: fr_export's records: a thread's bookkeeping (then its stored enter event's data), and
 #: an fd's final state (then its name): removed, changed or added.
 _THREAD = struct.Struct("<qqqqQqqqqqqqqQQQqIIII8BI")
 _OP = struct.Struct("<iiqqqqqqqq37s3xI")
+#: fr_log's records: length, kind, cancelled, tid; then by kind (see fastread.c TOP_*).
+_TOP = struct.Struct("<IBBxxq")
+_TOP_CLONE = struct.Struct("<qiIQQII")
+_TOP_EXEC = struct.Struct("<IIQQII")
+_COUNT = struct.Struct("<I")
+_TAB = struct.Struct("<i")
 #: Buffer formats in fastread.c's numbering.
 _BUFFER_FORMATS = {"normal": 0, "eols": 1, "hex": 2, "hexascii": 3, "base64": 4}
 #: Event block types in the order of fr_engine.block_counts (as cscan.c).
@@ -158,7 +166,7 @@ def _register_callbacks(ffi: Any) -> None:
 
         ffi.def_extern(name="fr_cb_" + name)(cb)
 
-    for name in ("thread", "fdtab", "fd", "cwd", "main", "user"):
+    for name in ("thread", "fdtab", "fd", "cwd", "main", "user", "count"):
         trampoline(name)
 
 
@@ -169,7 +177,6 @@ class FastListing:
                  program: Any = None) -> None:
         from scapkit.scapfile.reader import MAX_EVENT_BLOCK
 
-        from .fields_evt import _tz_offset
         from .visibility import hidden_by_default
 
         mod = _module()
@@ -197,6 +204,11 @@ class FastListing:
         e.max_fds_per_thread = self.threads.max_fds_per_thread
         e.max_fds_total = self.threads.fd_budget.limit
         e.tz_offset = _tz_offset()
+        e.reparent = int(engine.reparent)
+        e.sysdig_compat = int(engine.sysdig_compat)
+        e.max_threads = self.threads.max_threads
+        e.max_string = lim.max_string
+        e.max_tabs = _MAX_TABLES
         e.max_block = MAX_EVENT_BLOCK
         e.max_large_block = reader._max_large
         e.counting = int(listing.count > 0)
@@ -227,12 +239,14 @@ class FastListing:
 
     def lines(self) -> Iterator[str]:
         engine, listing = self.engine, self.listing
-        render = listing.format.render_json if listing.options.json else listing.format.render
+        render = self._render
         hidden, debug = self._hidden, listing.debug
         e = self.e
-        # Few objects made here live long: collect the youngest less often meanwhile.
+        # Few objects made here live long: collect the youngest less often meanwhile, and
+        # leave the ones made so far (imports, the snapshot) out of every collection.
         threshold = gc.get_threshold()
         gc.set_threshold(max(threshold[0], 20000), *threshold[1:])
+        gc.freeze()
         try:
             chunks = self._chunks
             for rec in self.reader.records_with(self._hook):
@@ -241,7 +255,14 @@ class FastListing:
                     chunks.clear()
                 if type(rec) is not RawEvent:
                     continue
-                # an event the C engine left to Python
+                # an event the reader read itself: the C engine's too, unless it says not
+                status = self._one(rec)
+                if status == FR_COUNT:
+                    self._stop = True
+                    break
+                if status != FR_SLOW:
+                    continue
+                self._collect()  # (the lines before this event's)
                 self._write_back(final=True)
                 self.threads.observer = self._observe
                 ctx = engine.process(rec, self._accept)
@@ -249,9 +270,10 @@ class FastListing:
                 received = not ((ctx.filtered_out or ctx.hidden)
                                 and not (debug and hidden(rec.type)))
                 shown = received and (debug or not hidden(rec.type))
-                # The C engine renders it too when the thread the fields see is the one
-                # it looks up (the state is refreshed first).
-                in_c = shown and rec.type < _NUM_EVENTS and \
+                # The C engine renders it too when it is still that event (not a tracer
+                # made of it) and the thread the fields see is the one it looks up (the
+                # state is refreshed first).
+                in_c = shown and rec.type < _NUM_EVENTS and ctx.event is rec and \
                     ctx.thread is self.threads._threads.get(rec.tid)
                 if shown and not in_c:
                     line = render(ctx)
@@ -280,8 +302,33 @@ class FastListing:
             chunks.clear()
             self._write_back(final=True)
         finally:
+            gc.unfreeze()
             gc.set_threshold(*threshold)
             self._finish()
+
+    def _one(self, rec: RawEvent) -> int:
+        """Run one event the reader read with the C engine: FR_MORE (done), FR_COUNT (the
+        last one to receive), FR_SLOW (nothing done: the Python engine's)."""
+        lib, e = self.lib, self.e
+        while True:
+            status = lib.fr_event(e, rec.data, len(rec.data), rec.num, rec.offset, rec.cpu,
+                                  rec.dump_flags)
+            if status == FR_SYNC:
+                self._write_back(final=False)
+            elif status == FR_REMOVE:
+                self._write_back(final=True)
+                self._after_python()
+            elif status == FR_ERROR:
+                self._raise()
+            else:
+                return status
+
+    def _render(self, ctx: Any) -> str | None:
+        """The line of an event the Python engine processed, as the listing's format
+        renders it (compiled when first needed)."""
+        fmt = self.listing.format
+        self._render = fmt.render_json if self.listing.options.json else fmt.render  # type: ignore[method-assign]
+        return self._render(ctx)
 
     def _finish(self) -> None:
         self.threads.observer = None
@@ -300,10 +347,10 @@ class FastListing:
         if self._stop:
             return None
         r = self.reader
+        if len(r._buf) - r._pos < 8 and not r._avail(8):
+            return num  # (the end: the reader reports what is left)
         buf, pos = r._buf, r._pos
         end = len(buf)
-        if end - pos < 8:
-            return num
         engine = self.engine
         if not engine._initialised:
             if int.from_bytes(buf[pos:pos + 4], "little") not in _EVENT_BLOCK_ORDER:
@@ -326,14 +373,22 @@ class FastListing:
                 self._write_back(final=True)
                 self._after_python()
                 continue
-            if status != FR_PAUSE:
-                break
-            self._collect()
-            self._write_back(final=False)
-        if pos != r._pos:
-            r._pos = pos
-            r.bytes_read = r._base + pos
-            r.events_read = e.num
+            if status == FR_SYNC:
+                self._write_back(final=False)
+                continue
+            if status == FR_MORE:
+                more = self._refill(pos)
+                buf, pos = r._buf, r._pos  # (the reader's window moved)
+                if not more:
+                    break
+                end = len(buf)  # (a longer window: the whole next block)
+                cbuf = self.ffi.from_buffer(buf)
+                continue
+            break  # (FR_PAUSE: back to the consumer with the lines; the reader reads the
+            # next block and hands it over, see lines())
+        r._pos = pos
+        r.bytes_read = r._base + pos
+        r.events_read = e.num
         self._collect()
         if status == FR_ERROR:
             self._raise()
@@ -342,11 +397,25 @@ class FastListing:
             return None
         return int(e.num)
 
+    def _refill(self, pos: int) -> bool:
+        """The window ends inside the next block (the C engine checked its header): have
+        the reader extend it, as it would before reading that block itself. False at the
+        end of the input (the reader reports it)."""
+        r = self.reader
+        r._pos = pos
+        buf = r._buf
+        need = int.from_bytes(buf[pos + 4:pos + 8], "little") if len(buf) - pos >= 8 else 8
+        return r._avail(need)
+
     def _raise(self) -> None:
-        """The C engine failed: the exception a callback raised, or no memory."""
+        """The C engine failed: the exception a callback raised, an inconsistency it
+        found, or no memory."""
         error, self._error = self._error, None
         if error is not None:
             raise error
+        message = self.ffi.string(self.e.errmsg).decode("ascii", "replace")
+        if message:
+            raise RuntimeError(message)
         raise MemoryError("fastread: the C engine ran out of memory")
 
     def _collect(self) -> None:
@@ -366,6 +435,8 @@ class FastListing:
         e.first_ts = engine.first_ts
         e.rawbuf_len = engine.rawbuf_len
         e.budget_used = self.threads.fd_budget.used
+        e.nthreads = len(self.threads)
+        e.leading = int(engine._leading)
         text = engine.paramstr
         if text is not self._paramstr:  # (the C engine has the text it last gave)
             raw = text.encode("utf-8", "surrogateescape")
@@ -400,11 +471,9 @@ class FastListing:
         """
         self.threads.observer = None
         touched, self._touched = self._touched, {}
-        if self._touched_all or len(self._tables) > _MAX_TABLES:
+        if self._touched_all or self.e.tabs_used > _MAX_TABLES:
             self._touched_all = False
-            self.lib.fr_invalidate(self.e)
-            self._tables.clear()
-            self._table_index.clear()
+            self._invalidate()
         else:
             ids: set[int] = set()
             tabs = []
@@ -420,6 +489,13 @@ class FastListing:
             self.lib.fr_forget(self.e, ffi.new("int64_t[]", clean), len(clean),
                                ffi.new("int32_t[]", tabs), len(tabs))
         self._sync_to_c()
+
+    def _invalidate(self) -> None:
+        """The C engine forgets all it knows of the state (nothing may be pending): its
+        caches start over (they only grow while it runs)."""
+        self.lib.fr_invalidate(self.e)
+        self._tables.clear()
+        self._table_index.clear()
 
     def _make_config(self) -> Any:
         """Per run: fd type chars as parameters show them, and the network interfaces."""
@@ -447,6 +523,11 @@ class FastListing:
         engine = self.engine
         if lib.fr_pending(e):
             n, nt, no = self._out_len, self._nt, self._no
+            p = lib.fr_log(e, n, nt)
+            if p == ffi.NULL:
+                raise MemoryError("fastread: no memory")
+            if n[0]:
+                self._apply_log(ffi.buffer(p, n[0])[:], nt[0])
             p = lib.fr_export(e, n, nt, no)
             if p == ffi.NULL:
                 raise MemoryError("fastread: no memory")
@@ -455,19 +536,28 @@ class FastListing:
             self._apply_ops(data, off, no[0])
             engine._enters_too_large += e.enters_too_large
             lib.fr_export_done(e)
-        if final and e.rm_pending:
-            engine._tid_of_fds_to_remove = e.rm_tid
-            engine._fds_to_remove.append(e.rm_fd)
-            e.rm_pending = 0
-        if e.exit_pending:  # (due before the next event, whoever processes it)
-            engine.schedule_thread_removal(e.exit_tid)
-            e.exit_pending = 0
+            if len(self.threads) != e.nthreads or self.threads.fd_budget.used != e.budget_used:
+                raise RuntimeError(
+                    f"fastread: the engines disagree after a write-back: {len(self.threads)} "
+                    f"threads, {self.threads.fd_budget.used} fds in Python; {e.nthreads} "
+                    f"threads, {e.budget_used} fds in C")
+        if e.tabs_used > _MAX_TABLES:
+            self._invalidate()
+        if final:  # (due before the next event: the Python engine processes it)
+            if e.rm_pending:
+                engine._tid_of_fds_to_remove = e.rm_tid
+                engine._fds_to_remove.append(e.rm_fd)
+                e.rm_pending = 0
+            if e.exit_pending:
+                engine.schedule_thread_removal(e.exit_tid)
+                e.exit_pending = 0
         self._pull_globals()
 
     def _pull_globals(self) -> None:
         """The engine-wide values the C engine keeps while it runs, into the Python one."""
         e, engine = self.e, self.engine
         engine.first_ts = e.first_ts
+        engine._leading = bool(e.leading)
         engine.rawbuf_len = e.rawbuf_len
         if e.paramstr_changed:
             n = self._out_len
@@ -514,7 +604,81 @@ class FastListing:
                 t.reaper_tid = reaper
         return off
 
-    def _apply_ops(self, data: bytes, off: int, count: int) -> None:
+    def _apply_log(self, data: bytes, count: int) -> None:
+        """The C engine's thread operations, in order, with the fd changes between them:
+        the process handlers run here on the state as it was at their event."""
+        engine, threads = self.engine, self.threads
+        unpack, hsize = _TOP.unpack_from, _TOP.size
+        off = 0
+        dropped: set[int] = set()  # tables of threads made and gone in the batch
+        for _ in range(count):
+            length, kind, cancelled, tid = unpack(data, off)
+            body, end = off + hsize, off + length
+            off = end
+            if cancelled:
+                if kind == TOP_CLONE:
+                    dropped.add(_TOP_CLONE.unpack_from(data, body)[1])
+                elif kind == TOP_CREATE:
+                    dropped.add(_TAB.unpack_from(data, body)[0])
+                continue
+            if kind == TOP_FDS:
+                (n,) = _COUNT.unpack_from(data, body)
+                self._apply_ops(data, body + _COUNT.size, n, dropped)
+            elif kind == TOP_CREATE:
+                (tab,) = _TAB.unpack_from(data, body)
+                if tid in threads:
+                    raise RuntimeError(f"fastread: thread {tid} is there already")
+                made = threads.get_or_create(tid)
+                if made is None:
+                    raise RuntimeError(f"fastread: thread {tid} could not be made")
+                self._put_table(tab, made.fdtable)
+            elif kind == TOP_CLONE:
+                child, tab, cpu, num, offset, dflags, elen = _TOP_CLONE.unpack_from(data, body)
+                at = body + _TOP_CLONE.size
+                ev = _raw_event(data[at:at + elen], num, offset, cpu, dflags)
+                self._run_handlers(ev, threads.get(tid), None)
+                made = threads._threads.get(child)
+                if made is None:
+                    raise RuntimeError(f"fastread: clone of thread {child} made no thread")
+                if tab >= 0:
+                    self._put_table(tab, made.fdtable)
+            elif kind == TOP_EXEC:
+                cpu, dflags, num, offset, elen, nlen = _TOP_EXEC.unpack_from(data, body)
+                at = body + _TOP_EXEC.size
+                ev = _raw_event(data[at:at + elen], num, offset, cpu, dflags)
+                enter = _raw_event(data[at + elen:at + elen + nlen], 0, 0, 0, 0) if nlen else None
+                thread = threads._threads.get(tid)
+                if thread is None:
+                    raise RuntimeError(f"fastread: execve of thread {tid}, which is not there")
+                self._run_handlers(ev, thread, enter)
+            elif kind == TOP_REMOVE:
+                if engine.remove_thread(tid, force=False) is None:
+                    raise RuntimeError(f"fastread: thread {tid} could not be removed")
+            else:
+                raise RuntimeError(f"fastread: unknown change record {kind}")
+
+    def _run_handlers(self, ev: RawEvent, thread: Any, enter: RawEvent | None) -> None:
+        """What StateEngine.process runs of an event: its handlers, on this context."""
+        from .state.engine import EventArgs, EventContext
+
+        engine = self.engine
+        code = ev.type
+        ctx = EventContext(ev, engine, engine._infos[code], engine._flags[code], EventArgs(ev))
+        ctx.thread = thread
+        ctx.enter = enter
+        for handler in engine._handlers[code]:
+            handler(engine, ctx)
+
+    def _put_table(self, idx: int, table: Any) -> None:
+        """Register a table the C engine made under the index it gave it."""
+        tables = self._tables
+        if len(tables) <= idx:
+            tables.extend([None] * (idx + 1 - len(tables)))
+        tables[idx] = table
+        self._table_index[id(table)] = idx
+
+    def _apply_ops(self, data: bytes, off: int, count: int,
+                   dropped: set[int] | frozenset[int] = frozenset()) -> None:
         tables = self._tables
         unpack, size = _OP.unpack_from, _OP.size
         for _ in range(count):
@@ -523,6 +687,8 @@ class FastListing:
             off += size
             name = data[off:off + name_len].decode("utf-8", "surrogateescape")
             off += name_len
+            if tab in dropped:
+                continue  # (the table of a thread made and gone in the batch)
             table = tables[tab]
             if kind == OP_ADD_FD:
                 info = FdInfo(_fd_type(ftype), name, openflags, _FdFlag(flags), dev, mount_id,
@@ -548,15 +714,22 @@ class FastListing:
         """Would threads.main_thread(t) have to create a thread in a full table?"""
         threads = self.threads
         return (not t.is_main_thread and t.pid not in threads
-                and len(threads) >= threads.max_threads)
+                and self._full())
+
+    def _full(self) -> bool:
+        """Is the thread table full? (As the Python engine has it, or with the changes
+        the C engine has not written back yet: either way, making a thread is Python's.)"""
+        threads = self.threads
+        return max(len(threads), self.e.nthreads) >= threads.max_threads
 
     def _cb_thread(self, tid: int, create: int, out: Any) -> int:
         threads = self.threads
         t = threads.get(tid)
         if t is None and create:
-            if len(threads) >= threads.max_threads:
+            if self._full():
                 return CB_SLOW  # get_or_create would fail (and count it)
             t = threads.get_or_create(tid)
+            self.e.nthreads += 1  # (the C count includes its changes not written back)
         if t is None:
             out.exists = 0
             return CB_OK
@@ -567,9 +740,11 @@ class FastListing:
         out.comm = ffi.from_buffer(comm)
         out.comm_len = len(comm)
         le = t.lastevent
+        flags, own = int(t.flags), len(t.fdtable)
         safe = (_fits(t.lastevent_fd) and _fits(t.lastevent_type) and _fits(t.latency)
                 and type(t.latency_enter_ts) is int and 0 <= t.latency_enter_ts < 1 << 64
-                and _fits(t.pid))
+                and _fits(t.pid) and _fits(flags) and _fits(t.nchilds)
+                and type(t.clone_ts) is int and 0 <= t.clone_ts < 1 << 64)
         out.safe = int(safe)
         if safe:
             out.pid = t.pid
@@ -577,6 +752,12 @@ class FastListing:
             out.lastevent_type = t.lastevent_type
             out.latency = t.latency
             out.latency_enter_ts = t.latency_enter_ts
+            out.flags = flags
+            out.nchilds = t.nchilds
+            out.clone_ts = t.clone_ts
+        out.uid_none = int(t.uid == _NO_ID)
+        out.own_is_tab = int(not flags & _CLONE_FILES or t.is_main_thread)
+        out.own_len = own
         out.lastevent_valid = int(bool(t.lastevent_valid))
         if le is not None:
             out.enter_type = le.type
@@ -605,9 +786,9 @@ class FastListing:
             return None
         idx = self._table_index.get(id(table))
         if idx is None:
-            idx = len(self._tables)
-            self._tables.append(table)
-            self._table_index[id(table)] = idx
+            idx = self.e.tabs_used
+            self.e.tabs_used = idx + 1
+            self._put_table(idx, table)
         out.tab = idx
         out.len = len(table)
         if len(table) > _MAX_KEYS:
@@ -625,7 +806,9 @@ class FastListing:
         if (self.e.phase == 0 and t.flags & _CLONE_FILES
                 and self._main_would_fail(t)):
             return CB_SLOW
+        before = len(self.threads)
         table = self.threads.fd_table(t)
+        self.e.nthreads += len(self.threads) - before
         if table is None:
             return CB_NOCACHE  # a failed lookup, repeated (and counted) each time
         self._keep = [self._table_fill(table, out)]
@@ -660,7 +843,9 @@ class FastListing:
         failing = self._main_would_fail(t)
         if failing and self.e.phase == 0:
             return CB_SLOW
+        before = len(threads)
         cwd = threads.cwd(t).encode("utf-8", "surrogateescape")
+        self.e.nthreads += len(threads) - before
         out.p = self.ffi.from_buffer(cwd)
         out.n = len(cwd)
         self._keep = [cwd]
@@ -671,8 +856,15 @@ class FastListing:
         t = threads.get(tid)
         if self._main_would_fail(t):
             return CB_SLOW
+        before = len(threads)
         main = threads.main_thread(t)
+        self.e.nthreads += len(threads) - before
         main_tid[0] = -1 if main is None else main.tid
+        return CB_OK
+
+    def _cb_count(self, pid: int, out: Any) -> int:
+        """How many threads have this pid (a placeholder's thread count)."""
+        out[0] = sum(1 for t in self.threads._threads.values() if t.pid == pid)
         return CB_OK
 
     def _cb_user(self, uid: int, group: int, out: Any) -> int:
@@ -689,11 +881,31 @@ class FastListing:
 
 
 _CLONE_FILES = int(CloneFlag.CLONE_FILES)
+_NO_ID = NO_ID
 _NUM_EVENTS = NUM_EVENTS
 _ACTIVE = int(CloneFlag.ACTIVE)
 
 
 _FD_TYPES = {int(t): t for t in FdType}
+
+
+def _tz_offset() -> int:
+    """The local zone's offset, as fields_evt takes it (its value when it has taken it)."""
+    import sys
+
+    evt = sys.modules.get(__package__ + ".fields_evt")
+    if evt is not None:
+        return int(evt._tz_offset())
+    import time
+
+    return time.localtime().tm_gmtoff
+_HEADER = struct.Struct("<QqIHI")  # ts, tid, len, type, nparams (RawEvent.data)
+
+
+def _raw_event(data: bytes, num: int, offset: int, cpu: int, dflags: int) -> RawEvent:
+    """A RawEvent from its v2 data (as the C engine logged it)."""
+    ts, tid, _, code, nparams = _HEADER.unpack_from(data)
+    return RawEvent(num, offset, cpu, dflags, ts, tid, code, nparams, data)
 
 
 def _fd_type(value: int) -> Any:

@@ -13,8 +13,14 @@ it points to (which must stay alive as long as it is used).
 
 from __future__ import annotations
 
+import array
+import hashlib
+import marshal
+import os
+import sys
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from scapkit.scapfile.event_table import (EF, EVENTS, NUM_EVENTS, PT, EventInfo, ParamInfo,
@@ -30,7 +36,9 @@ from .state import handlers_process as HP
 from .state import registry
 from .state.engine import (CLONE_EXITS, CONTAINER_JSON, COPY_FILE_RANGE_X, FD_EVENT_FLAGS,
                            PROCINFO_E, SCHEDSWITCH_6_E, WRITE_X, effective_info)
+from .state.engine import _CONTAINER_EVENTS
 from .state.fds import OPEN_DIRECTORY, FdFlag, FdType
+from .state.tracers import RW_EXITS, TRACER_E, WRITE_E
 from .visibility import hidden_by_default
 
 __all__ = ["CTables", "build", "spec_of", "ARG_NAMES", "DECODE_KINDS"]
@@ -39,14 +47,15 @@ __all__ = ["CTables", "build", "spec_of", "ARG_NAMES", "DECODE_KINDS"]
 (FK_SLOW, FK_PLAIN, FK_MEMORY, FK_SWITCH, FK_TRANSFER, FK_CLOSE_E, FK_CLOSE_X, FK_OPEN_X,
  FK_CREAT_X, FK_OPENAT_X, FK_OPENAT2_X, FK_SOCKET_X, FK_SENDTO_E, FK_CONNECT_E, FK_CONNECT_X,
  FK_BIND_X, FK_ACCEPT_X, FK_GETSOCKOPT_X, FK_FCNTL_E, FK_FCNTL_X, FK_PIPE_X, FK_DUP_X,
- FK_RLIMIT_X, FK_PROCEXIT) = range(24)
+ FK_RLIMIT_X, FK_PROCEXIT, FK_CLONE_X, FK_EXECVE_X) = range(26)
 (RK_SIGNED, RK_UNSIGNED, RK_ERRNO, RK_FD, RK_PID, RK_CHARBUF, RK_PATH, RK_BYTEBUF,
  RK_SOCKADDR, RK_SOCKTUPLE, RK_FDLIST, RK_SYSCALLID, RK_SIGTYPE, RK_RELTIME, RK_FLAGS,
  RK_MODE, RK_UID, RK_GID, RK_CHARBUFARRAY, RK_PAIRS, RK_SIGSET, RK_CONST, RK_DYN) = range(1, 24)
 #: The arguments the C handlers read, by name (current table), in FA_* order.
 ARG_NAMES = ("res", "fd", "name", "flags", "dev", "dirfd", "vm_size", "vm_rss", "vm_swap",
              "pgft_maj", "pgft_min", "tuple", "addr", "domain", "type", "proto", "cmd", "ino",
-             "fd1", "fd2", "resource", "cur", "reaper_tid")
+             "fd1", "fd2", "resource", "cur", "reaper_tid", "pid", "vtid", "comm", "exe",
+             "fdlimit", "uid")
 
 #: How ``params.decode_param`` turns each type into an int: size | 0x10 signed | 0x20 a UID/GID
 #: (0xffffffff decodes to None). Types missing here never decode to an int.
@@ -77,6 +86,7 @@ _NA = "(n.a.)"
 # special[] bits of fastread.c
 SP_CLONE_EXIT, SP_CONTAINER, SP_PROCINFO, SP_SWITCH6, SP_COPY_FILE_RANGE = 1, 2, 4, 8, 16
 SP_TUPLE, SP_OPENAT_2, SP_DUP3, SP_WRITE_X = 32, 64, 128, 256
+SP_RW_EXIT, SP_WRITE_E, SP_CONTAINER_EV = 512, 1024, 2048
 
 
 class Unsupported(Exception):
@@ -199,7 +209,8 @@ _C_HANDLERS = {
     HN.connect_exit: FK_CONNECT_X, HN.bind_exit: FK_BIND_X, HN.accept_exit: FK_ACCEPT_X,
     HN.getsockopt_exit: FK_GETSOCKOPT_X, HF.fcntl_enter: FK_FCNTL_E,
     HF.fcntl_exit: FK_FCNTL_X, HF.pipe_exit: FK_PIPE_X, HF.dup_exit: FK_DUP_X,
-    HP.rlimit_exit: FK_RLIMIT_X, HP.procexit: FK_PROCEXIT,
+    HP.rlimit_exit: FK_RLIMIT_X, HP.procexit: FK_PROCEXIT, HP.clone_exit: FK_CLONE_X,
+    HP.execve_exit: FK_EXECVE_X,
 }
 _OPEN_KINDS = {"SYSCALL_OPEN_X": FK_OPEN_X, "SYSCALL_CREAT_X": FK_CREAT_X,
                "SYSCALL_OPENAT_X": FK_OPENAT_X}
@@ -218,6 +229,8 @@ def _kind(code: int, handlers: tuple[Any, ...]) -> int:
         return _OPEN_KINDS.get(info.symbol, FK_OPENAT2_X)
     if h is HP.rlimit_exit and info.name not in ("getrlimit", "setrlimit"):
         return FK_SLOW
+    if h is HP.execve_exit and info.name != "execve":
+        return FK_SLOW  # execveat resolves a dirfd: the Python engine's
     return _C_HANDLERS.get(h, FK_SLOW)
 
 
@@ -225,7 +238,7 @@ def _check_constants() -> None:
     """The numbers fastread.c has fixed must be the Python engine's."""
     from .state.engine import _TRACER_FLAGS, DF_STATE_ONLY, DF_TRACER, NO_EVENT
     from .state.fds import L4, OPEN_CLOEXEC
-    from .state.threads import CloneFlag
+    from .state.threads import NO_ID, CloneFlag
 
     fixed = {
         "fd types": ([FdType.UNKNOWN, FdType.DIRECTORY, FdType.IPV4_SOCK, FdType.IPV6_SOCK,
@@ -240,11 +253,18 @@ def _check_constants() -> None:
         "l4": ([L4.UNKNOWN, L4.NA, L4.TCP, L4.UDP, L4.ICMP, L4.RAW], [0, 1, 2, 3, 4, 5]),
         "open flags": ([OPEN_CLOEXEC, OPEN_DIRECTORY], [1 << 12, 1 << 10]),
         "clone flags": ([CloneFlag.ACTIVE, CloneFlag.PIPE_SRC, CloneFlag.PIPE_DST,
-                         CloneFlag.CLOSED], [1 << 19, 1 << 21, 1 << 22, 1 << 18]),
+                         CloneFlag.CLOSED, CloneFlag.CLONE_FILES, CloneFlag.CLONE_THREAD,
+                         CloneFlag.CLONE_INVERTED, CloneFlag.NAME_CHANGED,
+                         CloneFlag.CHILD_IN_PIDNS, CloneFlag.IS_MAIN_THREAD],
+                        [1 << 19, 1 << 21, 1 << 22, 1 << 18, 1, 1 << 13, 1 << 16, 1 << 17,
+                         1 << 29, 1 << 30]),
+        "threads": ([HP.CLONE_STALE_TIME_NS, NO_ID, FdFlag.IS_CLONED],
+                    [2_000_000_000, 0xFFFFFFFF, 1 << 14]),
         "event flags": ([EF.USES_FD, EF.READS_FROM_FD, FD_EVENT_FLAGS, EF.SKIPPARSERESET,
                          EF.MODIFIES_STATE], [4, 8, 7, 256, 32]),
-        "engine": ([NO_EVENT, DF_STATE_ONLY, DF_TRACER, _TRACER_FLAGS],
-                   [1 << 20, 1, 2, (1 << 7) | (1 << 8)]),
+        "engine": ([NO_EVENT, DF_STATE_ONLY, DF_TRACER, _TRACER_FLAGS, FdFlag.IS_NOT_TRACER_FD,
+                    EF.WRITES_TO_FD],
+                   [1 << 20, 1, 2, (1 << 7) | (1 << 8), 1 << 9, 16]),
         "net": ([HN.AF_NETLINK, HN.SOCK_STREAM, HN.SOCK_DGRAM, HN.SOCK_RAW, HN.SOCK_CLOEXEC,
                  HN.IPPROTO_IP, HN.IPPROTO_ICMP, HN.IPPROTO_TCP, HN.IPPROTO_UDP,
                  HN.IPPROTO_RAW, HN.EINPROGRESS],
@@ -306,6 +326,12 @@ class CTables:
                 sp |= SP_DUP3
             if code == WRITE_X:
                 sp |= SP_WRITE_X
+            if code in RW_EXITS:
+                sp |= SP_RW_EXIT  # (a tracer write: the Python engine's)
+            if code == WRITE_E:
+                sp |= SP_WRITE_E
+            if code in _CONTAINER_EVENTS:
+                sp |= SP_CONTAINER_EV
             name = EVENTS[code].name
             reads = flags & int(EF.READS_FROM_FD)
             if (reads and name in HN._READ_TUPLES) or (not reads and name in HN._WRITE_TUPLES):
@@ -348,39 +374,40 @@ class CTables:
         signals = [b.string(SIGNAL_NAMES.get(k)) for k in range(max(SIGNAL_NAMES) + 1)] \
             if SIGNAL_NAMES else [0xFFFFFFFF]
 
-        t = ffi.new("struct fr_tables *")
-        self.t = t
-        t.num_events = NUM_EVENTS
-        t.large = self._arr("uint8_t[]", large)
-        t.eflags = self._arr("uint32_t[]", eflags)
-        t.kind = self._arr("uint8_t[]", kinds)
-        t.stored = self._arr("uint8_t[]", stored_a)
-        t.internal = self._arr("uint8_t[]", internal)
-        t.generic = self._arr("uint8_t[]", generic)
-        t.special = self._arr("uint16_t[]", special)
-        t.tname = self._arr("uint32_t[]", tname)
-        t.plan_start = self._arr("uint32_t[]", plan_start)
-        t.plan_count = self._arr("uint8_t[]", plan_count)
-        t.plan_spec = self._arr("int32_t[]", plan_spec or [0])
-        t.plan_name = self._arr("uint32_t[]", plan_name or [0])
-        t.cur_start = self._arr("uint32_t[]", cur_start)
-        t.cur_count = self._arr("uint8_t[]", cur_count)
-        t.cur_dec = self._arr("uint8_t[]", cur_dec or [0])
-        t.argidx = self._arr("int8_t[]", argidx)
-        self.kinds = kinds
+        self.t = ffi.new("struct fr_tables *")
+        self.saved: dict[str, tuple[str, bytes]] = {}
+        self.scalars: dict[str, int] = {}
+        self._scalar("num_events", NUM_EVENTS)
+        self._scalar("tracer_e", TRACER_E)
+        self._put("large", "uint8_t", large)
+        self._put("eflags", "uint32_t", eflags)
+        self._put("kind", "uint8_t", kinds)
+        self._put("stored", "uint8_t", stored_a)
+        self._put("internal", "uint8_t", internal)
+        self._put("generic", "uint8_t", generic)
+        self._put("special", "uint16_t", special)
+        self._put("tname", "uint32_t", tname)
+        self._put("plan_start", "uint32_t", plan_start)
+        self._put("plan_count", "uint8_t", plan_count)
+        self._put("plan_spec", "int32_t", plan_spec or [0])
+        self._put("plan_name", "uint32_t", plan_name or [0])
+        self._put("cur_start", "uint32_t", cur_start)
+        self._put("cur_count", "uint8_t", cur_count)
+        self._put("cur_dec", "uint8_t", cur_dec or [0])
+        self._put("argidx", "int8_t", argidx)
         self.set_specs()
-        t.ftab_start = self._arr("uint32_t[]", b.ftab_start or [0])
-        t.ftab_count = self._arr("uint32_t[]", b.ftab_count or [0])
-        t.fent_name = self._arr("uint32_t[]", b.fent_name or [0])
-        t.fent_value = self._arr("uint64_t[]", b.fent_value or [0])
-        t.num_syscalls = n_sc
-        t.sc_name = self._arr("uint32_t[]", sc_name or [0])
-        t.num_sc_type = len(sc_type)
-        t.sc_type = self._arr("uint32_t[]", sc_type or [0])
-        t.num_errno = len(errnos)
-        t.errno_name = self._arr("uint32_t[]", errnos)
-        t.num_signal = len(signals)
-        t.signal_name = self._arr("uint32_t[]", signals)
+        self._put("ftab_start", "uint32_t", b.ftab_start or [0])
+        self._put("ftab_count", "uint32_t", b.ftab_count or [0])
+        self._put("fent_name", "uint32_t", b.fent_name or [0])
+        self._put("fent_value", "uint64_t", b.fent_value or [0])
+        self._scalar("num_syscalls", n_sc)
+        self._put("sc_name", "uint32_t", sc_name or [0])
+        self._scalar("num_sc_type", len(sc_type))
+        self._put("sc_type", "uint32_t", sc_type or [0])
+        self._scalar("num_errno", len(errnos))
+        self._put("errno_name", "uint32_t", errnos)
+        self._scalar("num_signal", len(signals))
+        self._put("signal_name", "uint32_t", signals)
         self.set_blob()
         from scapkit.scapfile.reader import _v1_candidates
 
@@ -392,32 +419,138 @@ class CTables:
             cstart.append(len(cands))
             ccount.append(len(c))
             cands.extend(c)
-        t.v1_trim3 = self._arr("uint8_t[]", trim)
-        t.cand_start = self._arr("uint32_t[]", cstart)
-        t.cand_count = self._arr("uint32_t[]", ccount)
-        t.cands = self._arr("uint32_t[]", cands or [0])
+        self._put("v1_trim3", "uint8_t", trim)
+        self._put("cand_start", "uint32_t", cstart)
+        self._put("cand_count", "uint32_t", ccount)
+        self._put("cands", "uint32_t", cands or [0])
 
-    def _arr(self, ctype: str, values: list[int]) -> Any:
-        a = self.ffi.new(ctype, values)
+    def _put(self, name: str, ctype: str, values: list[int] | bytes) -> None:
+        """Publish array ``name`` (and keep its bytes for the cache)."""
+        data = values if isinstance(values, bytes) else \
+            array.array(_TYPECODES[ctype], values).tobytes()
+        self._publish(name, ctype, data)
+        self.saved[name] = (ctype, data)
+
+    def _publish(self, name: str, ctype: str, data: bytes) -> None:
+        ffi = self.ffi
+        a = ffi.new(f"{ctype}[]", max(1, len(data) // ffi.sizeof(ctype)))
+        ffi.memmove(a, data, len(data))
         self._keep.append(a)
-        return a
+        setattr(self.t, name, a)
+
+    def _scalar(self, name: str, value: int) -> None:
+        setattr(self.t, name, value)
+        self.scalars[name] = value
 
     def set_specs(self) -> None:
-        """(Re)publish the spec array (tests add specs after the build)."""
-        specs = self.ffi.new("struct fr_spec[]", max(1, len(self.builder.specs)))
-        for i, s in enumerate(self.builder.specs):
-            specs[i].kind, specs[i].size, specs[i].fmt, specs[i].table, specs[i].a, \
-                specs[i].b = s
-        self._keep.append(specs)
-        self.t.num_specs = len(self.builder.specs)
-        self.t.specs = specs
+        """Publish the spec array."""
+        flat = [x for spec in self.builder.specs for x in spec]
+        self._scalar("num_specs", len(self.builder.specs))
+        self._put("specs", "struct fr_spec", array.array("i", flat).tobytes())
 
     def set_blob(self) -> None:
-        blob = self.ffi.new("uint8_t[]", bytes(self.builder.blob) or b"\0")
-        self._keep.append(blob)
-        self.t.blob = blob
+        self._put("blob", "uint8_t", bytes(self.builder.blob) or b"\0")
+
+    @classmethod
+    def load(cls, ffi: Any, saved: dict[str, Any]) -> CTables:
+        """Tables from what :attr:`saved` and :attr:`scalars` held (see :func:`build`)."""
+        self = cls.__new__(cls)
+        self.ffi = ffi
+        self._keep = []
+        self.t = ffi.new("struct fr_tables *")
+        self.saved, self.scalars = {}, {}
+        for name, value in saved["scalars"].items():
+            self._scalar(name, value)
+        for name, (ctype, data) in saved["arrays"].items():
+            self._put(name, ctype, data)
+        return self
+
+
+#: cffi element type -> array typecode (for the cache)
+_TYPECODES = {"uint8_t": "B", "int8_t": "b", "uint16_t": "H", "uint32_t": "I", "int32_t": "i",
+              "uint64_t": "Q"}
+_CACHE_FORMAT = 1
+_MEMBERS = ("large", "eflags", "kind", "stored", "internal", "generic", "special", "tname",
+            "plan_start", "plan_count", "plan_spec", "plan_name", "cur_start", "cur_count",
+            "cur_dec", "argidx", "specs", "ftab_start", "ftab_count", "fent_name",
+            "fent_value", "sc_name", "sc_type", "errno_name", "signal_name", "blob",
+            "v1_trim3", "cand_start", "cand_count", "cands")
+_SCALARS = ("num_events", "tracer_e", "num_specs", "num_syscalls", "num_sc_type", "num_errno",
+            "num_signal")
+
+
+def _sources_key(sysdig_compat: bool) -> str:
+    """What the tables are derived from: every source file of the scapfile and inspect
+    packages (name, size, modification time), the interpreter, the setting."""
+    from scapkit.scapfile import events as _events
+
+    h = hashlib.sha256(f"{_CACHE_FORMAT} {sysdig_compat} {sys.version}".encode())
+    for root in (Path(__file__).parent, Path(_events.__file__).parent):
+        stack = [root]
+        while stack:
+            d = stack.pop()
+            with os.scandir(d) as it:
+                entries = sorted(it, key=lambda x: x.name)
+            for ent in entries:
+                if ent.is_dir(follow_symlinks=False):
+                    if ent.name != "__pycache__":
+                        stack.append(Path(ent.path))
+                elif ent.name.endswith((".py", ".c", ".h")):
+                    st = ent.stat()
+                    h.update(f"{ent.path}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+    return h.hexdigest()[:24]
 
 
 def build(ffi: Any, sysdig_compat: bool) -> CTables:
-    """The tables for an engine with this ``sysdig_compat`` setting."""
-    return CTables(ffi, sysdig_compat)
+    """The tables for an engine with this ``sysdig_compat`` setting: from the per-user
+    cache when the sources they derive from are unchanged, else built (and cached)."""
+    from scapkit.scapfile.cscan import cache_dir
+
+    try:
+        path = cache_dir() / f"fasttables-{_sources_key(sysdig_compat)}.bin"
+    except OSError:
+        return CTables(ffi, sysdig_compat)
+    try:
+        saved = marshal.loads(path.read_bytes())
+        if _plausible(saved):
+            return CTables.load(ffi, saved)
+    except (OSError, ValueError, EOFError, TypeError, KeyError):
+        pass  # (absent or unreadable: built again)
+    tables = CTables(ffi, sysdig_compat)
+    _save(path, {"arrays": tables.saved, "scalars": tables.scalars})
+    return tables
+
+
+def _plausible(saved: Any) -> bool:
+    """A cache file with every member, the per-event ones one entry per event."""
+    if (type(saved) is not dict or set(saved.get("arrays", ())) != set(_MEMBERS)
+            or set(saved.get("scalars", ())) != set(_SCALARS)):
+        return False
+    arrays, n = saved["arrays"], saved["scalars"]["num_events"]
+    sizes = {"uint8_t": 1, "int8_t": 1, "uint16_t": 2, "uint32_t": 4, "int32_t": 4,
+             "uint64_t": 8, "struct fr_spec": 24}
+    per_event = {"large": 1, "eflags": 1, "kind": 1, "stored": 1, "internal": 1, "generic": 1,
+                 "special": 1, "tname": 1, "plan_start": 1, "plan_count": 1, "cur_start": 1,
+                 "cur_count": 1, "argidx": len(ARG_NAMES), "v1_trim3": 1, "cand_start": 1,
+                 "cand_count": 1}
+    for name, (ctype, data) in arrays.items():
+        if type(data) is not bytes or ctype not in sizes or len(data) % sizes[ctype]:
+            return False
+        if name in per_event and len(data) != n * per_event[name] * sizes[ctype]:
+            return False
+    return (n == NUM_EVENTS
+            and len(arrays["specs"][1]) == 24 * saved["scalars"]["num_specs"])
+
+
+def _save(path: Path, saved: dict[str, Any]) -> None:
+    """Write the cache file atomically; drop other versions (best effort)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        tmp.write_bytes(marshal.dumps(saved))
+        os.replace(tmp, path)
+    except OSError:
+        tmp.unlink(missing_ok=True)
+        return
+    others = sorted(path.parent.glob("fasttables-*.bin"), key=lambda p: p.stat().st_mtime)
+    for old in others[:-4]:  # (a few: other checkouts and settings)
+        old.unlink(missing_ok=True)

@@ -3,8 +3,10 @@
 A field is registered with :func:`field` next to the function that extracts it. The
 registry (:data:`FIELDS`) is the single list behind ``-p`` formats, filters and
 ``scap read -l``; the declarations live in :mod:`.fields_evt` (``evt.*``),
-:mod:`.fields_proc` (``proc.*``, ``thread.*``, ``user.*``, ``group.*``, ``container.*``)
-and :mod:`.fields_fd` (``fd.*``, ``fdlist.*``), imported at the end of this module.
+:mod:`.fields_proc` (``proc.*``, ``thread.*``, ``user.*``, ``group.*``, ``container.*``),
+:mod:`.fields_fd` (``fd.*``), :mod:`.fields_syslog`, :mod:`.fields_fdlist`,
+:mod:`.fields_k8s`, :mod:`.fields_mesos` and :mod:`.fields_span` (``span.*``,
+``evtin.*``), imported at the end of this module.
 
 Extractors take an :class:`~scapkit.inspect.state.engine.EventContext` (the event right
 after the state engine applied it) and return the value, or None when the event has
@@ -40,7 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Field", "FIELDS", "CLASSES", "field", "field_class", "match_field", "parse_field",
-    "value_text", "value_json", "text_converter", "bracket_arg",
+    "value_text", "value_json", "text_converter", "bracket_arg", "label_arg", "check_label",
     "register_view", "RenderOptions", "DEFAULT_OPTIONS",
 ]
 
@@ -65,6 +67,10 @@ class Field:
     ``"ts"`` (the event timestamp, as sysdig does for time strings), ``"number"`` (the
     extracted number whatever the format), ``"twice"`` (a number extracted twice, as
     sysdig's JSON writer does: stateful fields then give their second reading).
+    ``arg_syntax``: how filters may write the argument: ``"bracket"`` (``field[ARG]``),
+    ``"dot"`` (``field.ARG``) or ``"any"``; sysdig refuses the other form. ``"raw"``: both,
+    with different meanings, so the argument keeps its syntax (``[1]``, ``.name``), as
+    ``parse_arg`` must give it too.
     """
 
     name: str
@@ -82,6 +88,7 @@ class Field:
     validate: Callable[[str], None] | None = None
     ops: frozenset[str] | None = None
     lenient: bool = False
+    arg_syntax: str = "any"
 
     @property
     def bind(self) -> Callable[..., Extractor] | None:
@@ -118,9 +125,18 @@ CLASSES: dict[str, FieldClass] = {}
 _current_class: list[str] = [""]
 
 
+#: sysdig's order of the field classes (``-l``), whichever module is imported first.
+CLASS_ORDER = ("evt", "evt.syscall", "process", "user", "group", "container", "fd", "syslog",
+               "fdlist", "k8s", "mesos", "span", "evtin")
+
+
 def field_class(key: str, name: str, title: str, doc: str) -> None:
     """Open a class: the fields declared next belong to it (until the next class)."""
     CLASSES[key] = FieldClass(name, title, doc, [])
+    rank = {k: i for i, k in enumerate(CLASS_ORDER)}
+    ordered = sorted(CLASSES.items(), key=lambda kv: rank.get(kv[0], len(rank)))
+    CLASSES.clear()
+    CLASSES.update(ordered)
     _current_class[0] = key
 
 
@@ -131,8 +147,8 @@ def _unavailable(ctx: EventContext) -> None:
 def field(name: str, type: str, doc: str, *, fmt: str = "NA", arg: str = "none",
           parse_arg: ArgParser | None = None, multi: bool = False, filter_only: bool = False,
           json: str = "value", validate: Callable[[str], None] | None = None,
-          ops: frozenset[str] | None = None, maker: bool = False, lenient: bool = False
-          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          ops: frozenset[str] | None = None, maker: bool = False, lenient: bool = False,
+          arg_syntax: str = "any") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as field ``name``.
 
     The function is the extractor ``fn(ctx) -> value``; with ``maker=True`` it is
@@ -149,7 +165,7 @@ def field(name: str, type: str, doc: str, *, fmt: str = "NA", arg: str = "none",
             make, extract = None, fn
         klass = _current_class[0]
         FIELDS[name] = Field(name, type, doc, extract, fmt, klass, make, arg, parse_arg,
-                             multi, filter_only, json, validate, ops, lenient)
+                             multi, filter_only, json, validate, ops, lenient, arg_syntax)
         if klass:
             CLASSES[klass].fields.append(name)
         return fn
@@ -173,6 +189,30 @@ def bracket_arg(text: str) -> tuple[str, int] | None:
     if end < 0:
         return None
     return text[1:end], end + 1
+
+
+_LABEL_CHARS = frozenset("/_-.")
+
+
+def label_arg(text: str) -> tuple[str, int] | None:
+    """``.KEY`` where KEY is letters, digits and ``/ _ - .`` (sysdig's label syntax)."""
+    if not text.startswith("."):
+        return None
+    end = 1
+    while end < len(text) and (text[end].isascii() and text[end].isalnum()
+                                or text[end] in _LABEL_CHARS):
+        end += 1
+    return text[1:end], end
+
+
+def check_label(arg: str | None) -> str:
+    """The label key of a filter's ``field.KEY`` (ValueError when sysdig would stop
+    reading the name before its end)."""
+    assert arg is not None
+    found = label_arg("." + arg)
+    if found is None or found[1] != len(arg) + 1:
+        raise ValueError(f"bad label name {arg}")
+    return found[0]
 
 
 # -- field names --------------------------------------------------------------------------------
@@ -338,5 +378,8 @@ def value_json(v: Any, type: str, fmt: str) -> Any:
     return value_text(v, type, fmt)
 
 
-# The declarations register themselves on import (after everything above exists).
+# The declarations register themselves on import (after everything above exists), in the
+# order of sysdig's field classes.
 from . import fields_evt, fields_proc, fields_fd  # noqa: E402,F401
+from . import fields_syslog, fields_fdlist, fields_k8s, fields_mesos  # noqa: E402,F401
+from . import fields_span  # noqa: E402,F401

@@ -22,7 +22,11 @@ from scapkit.scapfile.syscall_names import SYSCALL_INFO, SYSCALL_NAMES, sysdig_0
 
 from . import render as R
 from .fields import bracket_arg, field, field_class
+from .filter.ast import Compare
+from .filter.errors import FilterCompileError
+from .filter.values import parse_c_int
 from .render import RenderOptions
+from .state.syslog import syslog_message
 
 if TYPE_CHECKING:
     from scapkit.inspect.state.engine import EventContext
@@ -540,10 +544,16 @@ def evt_rawarg(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
     return extract
 
 
-@field("evt.info", "CHARBUF", "the event's arguments as one string (as evt.args)",
+@field("evt.info", "CHARBUF", "the event's arguments as one string (as evt.args); for a "
+       "message written to /dev/log, the decoded message: syslog sev=SEVERITY msg=TEXT",
        maker=True)
 def evt_info(arg: str | None, options: RenderOptions) -> Callable[[Any], str]:
-    return lambda ctx: R.event_args(ctx, options)
+    def extract(ctx: EventContext) -> str:
+        msg = syslog_message(ctx)
+        if msg is not None:
+            return msg.info_line()
+        return R.event_args(ctx, options)
+    return extract
 
 
 @field("evt.buffer", "BYTEBUF", "the data buffer of I/O events (read, recvfrom...); "
@@ -719,6 +729,59 @@ def evt_count_error_other(ctx: EventContext) -> int | None:
 @field("evt.count.exit", "UINT32", "1 for exit events", fmt="DEC")
 def evt_count_exit(ctx: EventContext) -> int | None:
     return 1 if ctx.event.type & 1 else None
+
+
+_U64 = (1 << 64) - 1
+
+
+def _around(center: int, deltas: list[int]) -> Callable[[Any], bool]:
+    """True for events at most one of ``deltas`` (ns) away from ``center``, with sinsp's
+    unsigned 64-bit arithmetic (a window reaching past 0 or 2^64 wraps)."""
+
+    def accept(ctx: EventContext) -> bool:
+        ts = ctx.event.ts
+        for d in deltas:
+            if (ts - d) & _U64 <= center <= (ts + d) & _U64:
+                return True
+        return False
+    return accept
+
+
+@field("evt.around", "UINT64", "(filters) evt.around[T]=D keeps the events at most D "
+       "milliseconds before or after time T (an evt.rawtime), e.g. "
+       "evt.around[1404996934793590564]=1000; in -p formats it has no value", fmt="DEC",
+       arg="required", parse_arg=bracket_arg, arg_syntax="bracket", maker=True)
+def evt_around(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
+    """A stateless window test: no event is held back, whatever D is. sysdig's oddities
+    are kept: ``exists`` keeps the events at exactly T; ``in (D1, D2...)`` compares each
+    D with a T of 0 (its copies of the check lose the argument)."""
+    assert arg is not None
+    center = parse_c_int(arg, False, 64)  # ValueError: "X is not a valid number"
+
+    def predicate(node: Compare) -> Callable[[Any], bool]:
+        op, op_pos = ("=" if node.op == "==" else node.op), node.op_pos
+        values = node.values if node.values is not None else (
+            () if node.value is None else (node.value,))
+        if op == "pmatch":
+            raise FilterCompileError("pmatch requires all charbuf arguments", op_pos)
+        if op not in ("=", "exists", "in", "intersects"):
+            raise FilterCompileError("evt.around supports only '=' comparison operator",
+                                     op_pos)
+        deltas = []
+        for v in values:
+            try:
+                deltas.append(parse_c_int(v.text, False, 64) * 1_000_000 & _U64)
+            except ValueError as exc:
+                raise FilterCompileError(str(exc), v.pos) from None
+        if op == "exists":
+            return _around(center, [0])
+        return _around(0 if op in ("in", "intersects") else center, deltas)
+
+    def extract(ctx: EventContext) -> None:
+        return None  # (sysdig prints it, always without value)
+
+    extract.predicate = predicate  # type: ignore[attr-defined]
+    return extract
 
 
 _ABSPATH_ARGS: dict[int, dict[str, tuple[str, str]]] = {}

@@ -10,7 +10,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from scapkit.inspect.filter.values import encode, glob_matcher, parse_c_int
 from scapkit.inspect.state import view as V
+from scapkit.inspect.state.container_extras import Mount
 from scapkit.scapfile.event_table import EVENTS
 
 from .fields import bracket_arg, field, field_class, register_view
@@ -19,6 +21,10 @@ from .render import RenderOptions
 if TYPE_CHECKING:
     from scapkit.inspect.state.engine import EventContext
     from scapkit.inspect.state.threads import ThreadInfo
+
+
+_U64 = (1 << 64) - 1
+PROCINFO_E = next(e.code for e in EVENTS if e.symbol == "PROCINFO_E")
 
 
 def _main(ctx: EventContext) -> ThreadInfo | None:
@@ -238,6 +244,49 @@ register_view("thread.vtid", "INT64", "thread id in its pid namespace", V.thread
 register_view("proc.vpid", "INT64", "process id in its pid namespace", V.proc_vpid, fmt="ID")
 
 
+def _cpu_time(ctx: EventContext, user: bool, system: bool) -> int:
+    """user+system CPU time of a procinfo event (the driver's per-thread tick counters)."""
+    total = 0
+    for i, wanted in ((0, user), (1, system)):
+        if wanted:
+            raw = ctx.args.raw_at(i)
+            total += 0 if raw is None else int.from_bytes(raw[:8].ljust(8, b"\0"), "little")
+    return total & _U64
+
+
+def _thread_cpu(user: bool, system: bool) -> Callable[[str | None, RenderOptions],
+                                                      Callable[[Any], float | None]]:
+    """``thread.cpu*``: on procinfo events, the CPU ticks since this field last saw one of
+    the thread's procinfo events (at most 100; 0 the first time). Like sinsp, every use
+    of the field keeps its own memory, per thread, which starts again for a new thread."""
+
+    def make(arg: str | None, options: RenderOptions) -> Callable[[Any], float | None]:
+        last: dict[int, tuple[ThreadInfo, int]] = {}
+
+        def extract(ctx: EventContext) -> float | None:
+            t = ctx.thread
+            if ctx.event.type != PROCINFO_E or t is None:
+                return None
+            total = _cpu_time(ctx, user, system)
+            seen = last.get(t.tid)
+            before = seen[1] if seen is not None and seen[0] is t else 0
+            last[t.tid] = (t, total)
+            if not before:
+                return 0.0
+            return min(float((total - before) & _U64), 100.0)
+        return extract
+    return make
+
+
+field("thread.cpu", "DOUBLE", "on procinfo events (one per thread and second), the CPU "
+      "time the thread used since its previous one (ticks, at most 100)", maker=True)(
+    _thread_cpu(True, True))
+field("thread.cpu.user", "DOUBLE", "as thread.cpu, user CPU time only", maker=True)(
+    _thread_cpu(True, False))
+field("thread.cpu.system", "DOUBLE", "as thread.cpu, system CPU time only", maker=True)(
+    _thread_cpu(False, True))
+
+
 def _main_thread_only(attr: str) -> Callable[[Any], Any]:
     def extract(ctx: EventContext) -> int | None:
         t = ctx.thread
@@ -307,14 +356,28 @@ _RUNTIME_TYPES = {"docker": "docker", "lxc": "lxc", "libvirt-lxc": "libvirt-lxc"
                   "bpm": "bpm", "podman": None}
 
 
+#: Runtimes whose sinsp engine records a container as soon as a thread shows its id
+#: (reading a capture, without metadata): their container type. cri and mesos ones
+#: have no record until a container event.
+_RECORDED_RUNTIMES = {"docker": 0, "podman": 0, "lxc": 1, "libvirt-lxc": 2, "bpm": 9}
+
+
 def _container(ctx: EventContext) -> tuple[str, dict[str, Any] | None] | None:
-    """(container id, its metadata) for a thread in a container; None outside."""
+    """(container id, its metadata) for a thread in a container; None outside. Before
+    (or without) a container event, the record sinsp's engine made for it, if any: no
+    name for docker-like runtimes, the id as name for the others, nothing else."""
     t = ctx.thread
     if t is None:
         return None
-    if not t.container_id:
+    cid = t.container_id
+    if not cid:
         return "", None
-    return t.container_id, ctx.engine.containers.get(t.container_id)
+    meta = ctx.engine.containers.get(cid)
+    if meta is None:
+        kind = _RECORDED_RUNTIMES.get(t.container_runtime)
+        if kind is not None:
+            meta = {"id": cid, "type": kind, "name": "" if kind == 0 else cid}
+    return cid, meta
 
 
 @field("container.name", "CHARBUF", "container name ('host' outside containers)")
@@ -368,21 +431,121 @@ def container_privileged(ctx: EventContext) -> bool | None:
     return bool(c[1].get("privileged"))
 
 
-def _probe(ctx: EventContext) -> str | None:
+def _mounts(ctx: EventContext) -> tuple[Mount, ...] | None:
     c = _container(ctx)
     if c is None or not c[0] or c[1] is None:
         return None
-    return "NONE"  # container events of captures carry no health probes
+    return c[1].get("mounts", ())
 
 
-field("container.healthcheck", "CHARBUF", "the container's health check command (NONE: none)")(
-    _probe)
-field("container.liveness_probe", "CHARBUF", "the container's liveness probe (NONE: none)")(
-    _probe)
-field("container.readiness_probe", "CHARBUF", "the container's readiness probe (NONE: none)")(
-    _probe)
+@field("container.mounts", "CHARBUF", "the container's mounts, comma-separated, each as "
+       "source:dest:mode:rdwr:propagation")
+def container_mounts(ctx: EventContext) -> str | None:
+    mounts = _mounts(ctx)
+    return None if mounts is None else ",".join(m.text() for m in mounts)
+
+
+def _mount_arg(dotted: bool) -> Callable[[str], tuple[str, int] | None]:
+    """sysdig reads the argument between the first ``[`` after the name and the next
+    ``]``, whatever comes between (``container.mount.x`` is not an argument)."""
+
+    def parse(text: str) -> tuple[str, int] | None:
+        if not dotted and text.startswith("."):
+            return None
+        start = text.find("[")
+        end = text.find("]", start + 1) if start >= 0 else -1
+        if end < 0:
+            return None
+        return text[start + 1:end], end + 1
+    return parse
+
+
+def _mount_finder(arg: str | None, by: str) -> Callable[[Any], Mount | None]:
+    """The mount a ``container.mount*[ARG]`` field names: by index when ARG is a number,
+    else the first whose ``by`` attribute matches ARG as a glob (``fnmatch``)."""
+    assert arg is not None
+    try:
+        index = parse_c_int(arg, True, 32)
+    except ValueError:
+        index = -1
+    else:
+        if index == -1:
+            arg = ""  # sinsp's "no index" marker: a search for an empty path
+    if index != -1:
+        def by_index(ctx: EventContext) -> Mount | None:
+            mounts = _mounts(ctx)
+            return mounts[index] if mounts is not None and 0 <= index < len(mounts) else None
+        return by_index
+    match = glob_matcher(encode(arg))
+
+    def by_glob(ctx: EventContext) -> Mount | None:
+        for m in _mounts(ctx) or ():
+            if match(encode(getattr(m, by))):
+                return m
+        return None
+    return by_glob
+
+
+@field("container.mount", "CHARBUF", "one mount, by number (container.mount[0]) or by "
+       "source, a glob allowed (container.mount[/usr/*]): source:dest:mode:rdwr:propagation",
+       arg="required", parse_arg=_mount_arg(False), arg_syntax="bracket", maker=True)
+def container_mount(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
+    find = _mount_finder(arg, "source")
+
+    def extract(ctx: EventContext) -> str | None:
+        m = find(ctx)
+        return None if m is None else m.text()
+    return extract
+
+
+def _mount_part(part: str, by: str) -> Callable[[str | None, RenderOptions],
+                                                Callable[[Any], str | None]]:
+    def make(arg: str | None, options: RenderOptions) -> Callable[[Any], str | None]:
+        find = _mount_finder(arg, by)
+
+        def extract(ctx: EventContext) -> str | None:
+            m = find(ctx)
+            if m is None:
+                return None
+            value = getattr(m, part)
+            return ("true" if value else "false") if part == "rdwr" else value
+        return extract
+    return make
+
+
+for _part, _by, _doc in (
+        ("source", "dest", "source of a mount, by number or by destination (a glob)"),
+        ("dest", "source", "destination of a mount, by number or by source (a glob)"),
+        ("mode", "source", "mode of a mount, by number or by source (a glob)"),
+        ("rdwr", "source", "true for a read-write mount, by number or by source (a glob)"),
+        ("propagation", "source", "propagation of a mount, by number or by source (a glob)")):
+    field(f"container.mount.{_part}", "CHARBUF", f"the {_doc}: "
+          f"container.mount.{_part}[0]", arg="required", parse_arg=_mount_arg(True),
+          arg_syntax="bracket", maker=True)(_mount_part(_part, _by))
+
+
 field("container.image.repository", "CHARBUF", "container image repository")(
     _meta_text("imagerepo"))
 field("container.image.tag", "CHARBUF", "container image tag")(_meta_text("imagetag"))
 field("container.image.digest", "CHARBUF", "container image registry digest")(
     _meta_text("imagedigest"))
+
+
+def _probe(kind: int) -> Callable[[Any], str | None]:
+    def extract(ctx: EventContext) -> str | None:
+        c = _container(ctx)
+        if c is None or not c[0] or c[1] is None:
+            return None
+        for probe in c[1].get("probes", ()):
+            if probe.kind == kind:
+                return probe.command()
+        return "NONE"
+    return extract
+
+
+field("container.healthcheck", "CHARBUF", "the container's health check command (NONE: "
+      "none)")(_probe(1))
+field("container.liveness_probe", "CHARBUF", "the container's liveness probe (NONE: "
+      "none)")(_probe(2))
+field("container.readiness_probe", "CHARBUF", "the container's readiness probe (NONE: "
+      "none)")(_probe(3))

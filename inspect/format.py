@@ -17,10 +17,15 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .fields import Field, parse_field, text_converter, value_json
 from .render import DEFAULT_OPTIONS, RenderOptions, json_line
+
+if TYPE_CHECKING:
+    from .fields import Field
+
+# (The field registry is imported when a format is compiled: the constants and
+# unescape() here cost nothing to import.)
 
 #: sysdig's default output (``sysdig -r FILE`` when not writing to a terminal).
 DEFAULT_FORMAT = ("*%evt.num %evt.outputtime %evt.cpu %proc.name (%thread.tid) %evt.dir "
@@ -88,10 +93,14 @@ class EventFormat:
         self.tokens = self._parse(body)
         self._fields = [t for t in self.tokens if t.text is None]
         self._json = [(t.key, self._json_getter(t)) for t in self._fields]
+        from .fields import text_converter
+
         self._ops = [(t.text, t.extract, text_converter(t.type, t.field.fmt) if t.field else None,
                       t.width) for t in self.tokens]
 
     def _parse(self, s: str) -> list[_Token]:
+        from .fields import parse_field
+
         tokens: list[_Token] = []
         i = lit = 0
         n = len(s)
@@ -166,6 +175,8 @@ class EventFormat:
                 return extract(ctx)
             return twice
         fmt = f.fmt
+        from .fields import value_json
+
         return lambda ctx: value_json(extract(ctx), ftype, fmt)
 
     def values_json(self, ctx: Any) -> dict[str, Any] | None:

@@ -26,18 +26,24 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from itertools import chain
+from typing import TYPE_CHECKING
 
 from scapkit.scapfile.event_table import EC, EF, PT, SYSDIG_029_NUM_EVENTS, sysdig_029_event_info
 from scapkit.scapfile.events import RawEvent
 from scapkit.scapfile.reader import CaptureReader
 
-from .fields import CLASSES, FIELDS
-from .filter.compiler import FieldsResolver, compile_filter
 from .format import DEFAULT_FORMAT, EventFormat
 from .render import RenderOptions
 from .state.engine import CONTAINER_JSON, StateEngine
-from .summary_table import EventSummary
-from .timerange import TimeWindow
+
+if TYPE_CHECKING:
+    from .summary_table import EventSummary
+    from .timerange import TimeWindow
+
+# The field registry (inspect.fields: tens of milliseconds to import) is imported only
+# when something needs it: a format other than the default, a filter on fields the C
+# read engine does not know (fastfilter.compile_light), an event the Python engine
+# renders, -l. A plain ``scap read`` never does.
 
 __all__ = ["Listing", "list_events", "list_fields"]
 
@@ -64,10 +70,41 @@ class Listing:
         from scapkit.inspect.visibility import hidden_by_default
 
         self._hidden = hidden_by_default
-        self.format = EventFormat(self.fmt, self.options)
+        # (the default format always compiles: built when first used)
+        self._format = None if self.fmt == DEFAULT_FORMAT else EventFormat(self.fmt,
+                                                                            self.options)
         text = self.filter_text
-        self.accept = (compile_filter(text, FieldsResolver(options=self.options.for_filter()))
-                       if text else None)
+        self.accept = None
+        light = True
+        if text:
+            from .fastfilter import compile_light
+
+            self.accept = compile_light(text)
+            if self.accept is None:
+                from .filter.compiler import FieldsResolver, compile_filter
+
+                light = False
+                self.accept = compile_filter(
+                    text, FieldsResolver(options=self.options.for_filter()))
+        # Neither the default format nor the fields compile_light knows need spans.
+        self._track_spans: bool | None = (False if light and self.fmt == DEFAULT_FORMAT
+                                          else None)
+
+    @property
+    def format(self) -> EventFormat:
+        """The compiled output format."""
+        if self._format is None:
+            self._format = EventFormat(self.fmt, self.options)
+        return self._format
+
+    @property
+    def track_spans(self) -> bool:
+        """Whether the session tracks tracer spans (as sysdig: a field needs them)."""
+        if self._track_spans is None:
+            from .fields_span import session_tracks_spans
+
+            self._track_spans = session_tracks_spans(self.format, self.filter_text)
+        return self._track_spans
 
     def lines(self, reader: CaptureReader, *, summary: EventSummary | None = None,
               window: TimeWindow | None = None) -> Iterator[str]:
@@ -78,6 +115,7 @@ class Listing:
         ``window.last_ts`` must be set for a bound counted back from the last).
         """
         engine = StateEngine(reader)
+        engine.tracers.track = self.track_spans  # as sysdig, only when a field needs spans
         if summary is None and window is None and not self.display_filter and not self.quiet:
             from .fastread import fast_lines  # the C engine, when it can do this listing
 
@@ -111,7 +149,7 @@ class Listing:
                 continue
             seen += 1
             if summary is not None:
-                summary.add(ev)
+                summary.add(ctx.event)  # (a tracer write counts as a tracer)
             if not quiet and (debug or not hidden(ev.type)):
                 line = render(ctx)
                 if line is not None and (shown is None or shown(ctx)):
@@ -161,6 +199,8 @@ def _wrap(text: str, width: int) -> list[str]:
 
 def list_fields(verbose: bool = False) -> Iterator[str]:
     """``-l``: every field by class, with its description (``verbose``: and its type)."""
+    from .fields import CLASSES, FIELDS
+
     pad = " " * 30
     for klass in CLASSES.values():
         yield "-------------------------------"

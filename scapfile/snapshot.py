@@ -4,6 +4,13 @@ Each block body is parsed with its construct declaration from :mod:`.blocks` int
 plain records, and built back from them by the writer (always in the newest layout
 that sysdig 0.29.3 reads: PL v9, FDL v2, IL v2, UL v2). Damage inside a block
 keeps every entry parsed before it and raises :class:`FormatError` with the offset.
+
+construct is the specification; reading a block with it costs tens of microseconds per
+entry, which every ``scap read`` pays before its first event. So a block is first read
+with ``struct`` plans that follow the same declarations (:func:`_fast_processes` and
+its siblings) and give the same records; at anything they are not sure of (an entry
+that does not fit, an unknown type), they give up and the construct path reads the
+whole block, with its own results and errors. Tests keep both in agreement.
 """
 
 from __future__ import annotations
@@ -183,11 +190,265 @@ def _short(exc: Exception) -> str:
     return text[-1][:120] if text else type(exc).__name__
 
 
-def parse_machine_info(body: bytes, offset: int) -> MachineInfo:
+# ---------------------------------------------------------------------------
+# Fast parsing: the same entries, read with struct plans (see the module docstring)
+# ---------------------------------------------------------------------------
+
+
+class _NotSure(Exception):
+    """The fast reader gives up: the construct declarations decide."""
+
+
+_U8 = struct.Struct("<B")
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_I64 = struct.Struct("<q")
+_U64 = struct.Struct("<Q")
+_Q3 = struct.Struct("<qqq")
+_PL_IDS = struct.Struct("<qIII")  # fdlimit, flags, uid, gid
+_PL_MEM = struct.Struct("<IIIQQ")  # vmsize, vmrss, vmswap, pfmajor, pfminor
+_Q2 = struct.Struct("<qq")
+_FD_HEAD = struct.Struct("<qQB")
+_FD_V4 = struct.Struct("<IIHHB")
+_FD_V4SRV = struct.Struct("<IHB")
+_FD_V6 = struct.Struct("<16s16sHHB")
+_FD_V6SRV = struct.Struct("<16sHB")
+_FD_UNIX = struct.Struct("<QQ")
+_IF_HEAD = struct.Struct("<HH")
+_IF_V4 = struct.Struct("<III")
+_IF_V6 = struct.Struct("<16s16s16s")
+_US_IDS = struct.Struct("<II")
+_MACHINE = struct.Struct("<IQQ128sQQQQ")
+#: The optional v9 process-entry tail (blocks._pl_trailing): name, plan, only when the
+#: tail is longer than 29 bytes.
+_PL_TAIL = (("pidns_init_start_ts", _U64, True), ("tty", _U32, True),
+            ("loginuid", _U32, False), ("exe_writable", _U8, False),
+            ("cap_inheritable", _U64, False), ("cap_permitted", _U64, False),
+            ("cap_effective", _U64, False), ("exe_upper_layer", _U8, False),
+            ("exe_ino", _U64, False), ("exe_ino_ctime", _U64, False),
+            ("exe_ino_mtime", _U64, False), ("exe_from_memfd", _U8, False),
+            ("exe_lower_layer", _U8, False), ("pgid", _I64, False))
+_PL_BOOLS = frozenset({"exe_writable", "exe_upper_layer", "exe_lower_layer", "exe_from_memfd"})
+
+
+def _take(plan: struct.Struct, b, at: int, end: int) -> tuple[tuple, int]:
+    if end - at < plan.size:
+        raise _NotSure
+    return plan.unpack_from(b, at), at + plan.size
+
+
+def _str16(b, at: int, end: int) -> tuple[bytes, int]:
+    """``Str16``: a u16 length, then that many bytes."""
+    if end - at < 2:
+        raise _NotSure
+    (n,) = _U16.unpack_from(b, at)
+    at += 2
+    if end - at < n:
+        raise _NotSure
+    return bytes(b[at:at + n]), at + n
+
+
+def _fast_processes(version: int, body) -> list[ProcessInfo] | None:
+    """The entries of a process-list body, or None when construct must read it."""
+    v = version
+    out: list[ProcessInfo] = []
+    end, at = len(body), 0
+    try:
+        while end - at >= 4:
+            start = at
+            if v >= 9:
+                (sub_len,), at = _take(_U32, body, at, end)
+            (tid, pid, ptid), at = _take(_Q3, body, at, end)
+            if v >= 6:
+                (sid,), at = _take(_I64, body, at, end)
+            if v >= 8:
+                (vpgid,), at = _take(_I64, body, at, end)
+            comm, at = _str16(body, at, end)
+            exe, at = _str16(body, at, end)
+            if v >= 7:
+                exepath, at = _str16(body, at, end)
+            args, at = _str16(body, at, end)
+            cwd, at = _str16(body, at, end)
+            (fdlimit, flags, uid, gid), at = _take(_PL_IDS, body, at, end)
+            p = ProcessInfo(tid=tid, pid=pid, ptid=ptid, comm=_s(comm), exe=_s(exe),
+                            args=_nul_list(args), cwd=_s(cwd), fdlimit=fdlimit, flags=flags,
+                            uid=uid, gid=gid, version=v)
+            if v >= 2:
+                (p.vmsize_kb, p.vmrss_kb, p.vmswap_kb, p.pfmajor, p.pfminor), at = \
+                    _take(_PL_MEM, body, at, end)
+            if v >= 3:
+                env, at = _str16(body, at, end)
+                p.env = _nul_list(env)
+            if v >= 4:
+                (p.vtid, p.vpid), at = _take(_Q2, body, at, end)
+                cgroups, at = _str16(body, at, end)
+                p.cgroups = _nul_list(cgroups)
+            if v >= 5:
+                root, at = _str16(body, at, end)
+                p.root = _s(root)
+            if v >= 6:
+                p.sid = sid
+            if v >= 7:
+                p.exepath = _s(exepath)
+            if v >= 8:
+                p.vpgid = vpgid
+            if v >= 9:
+                tail = sub_len - (at - start)
+                if tail < 0 or end - at < tail:
+                    raise _NotSure
+                pos, lim = at, at + tail
+                for name, plan, long_only in _PL_TAIL:
+                    if (long_only and tail <= 29) or lim - pos < plan.size:
+                        continue  # (Optional: absent)
+                    (value,) = plan.unpack_from(body, pos)
+                    pos += plan.size
+                    setattr(p, name, bool(value) if name in _PL_BOOLS else value)
+                at = lim
+            out.append(p)
+    except _NotSure:
+        return None
+    return out
+
+
+#: Fd types whose entry holds a name only (blocks._NAME_TYPES).
+_NAME_ONLY = frozenset(int(t) for t in B._NAME_TYPES)
+_T = B.FdType
+
+
+def _fast_fds(v2: bool, body) -> list[FdInfo] | None:
+    """The fd entries after the thread id of an fd-list body, or None (construct's)."""
+    out: list[FdInfo] = []
+    end, at = len(body), 8
+    try:
+        while end - at >= 4:
+            start = at
+            if v2:
+                (sub_len,), at = _take(_U32, body, at, end)
+            (fd, ino, t), at = _take(_FD_HEAD, body, at, end)
+            f = FdInfo(fd=fd, ino=ino, type=t)
+            if t == _T.IPV4_SOCK:
+                (sip, dip, f.sport, f.dport, f.l4proto), at = _take(_FD_V4, body, at, end)
+                f.sip, f.dip = _ip(sip), _ip(dip)
+            elif t == _T.IPV6_SOCK:
+                (sip, dip, f.sport, f.dport, f.l4proto), at = _take(_FD_V6, body, at, end)
+                f.sip, f.dip = _ip(sip), _ip(dip)
+            elif t == _T.IPV4_SERVSOCK:
+                (ip, f.sport, f.l4proto), at = _take(_FD_V4SRV, body, at, end)
+                f.sip = _ip(ip)
+            elif t == _T.IPV6_SERVSOCK:
+                (ip, f.sport, f.l4proto), at = _take(_FD_V6SRV, body, at, end)
+                f.sip = _ip(ip)
+            elif t == _T.UNIX_SOCK:
+                (f.source, f.destination), at = _take(_FD_UNIX, body, at, end)
+                name, at = _str16(body, at, end)
+                f.name = _s(name)
+            elif t == _T.FILE_V2:
+                (f.open_flags,), at = _take(_U32, body, at, end)
+                name, at = _str16(body, at, end)
+                f.name = _s(name)
+            elif t in _NAME_ONLY:
+                name, at = _str16(body, at, end)
+                f.name = _s(name)
+            elif t != _T.UNKNOWN:
+                f.name = f"unknown-type:[{t}]"
+                f.type = _T.UNSUPPORTED
+            if v2:
+                tail = sub_len - (at - start)
+                if tail < 0 or end - at < tail:
+                    raise _NotSure
+                if t == _T.FILE_V2:
+                    f.dev = _U32.unpack_from(body, at)[0] if tail >= 4 else None
+                at += tail
+            out.append(f)
+    except _NotSure:
+        return None
+    return out
+
+
+_IF_PLANS = {B.IfType.IPV4: (_IF_V4, True), B.IfType.IPV6: (_IF_V6, True),
+             B.IfType.IPV4_NOLINKSPEED: (_IF_V4, False),
+             B.IfType.IPV6_NOLINKSPEED: (_IF_V6, False)}
+
+
+def _fast_interfaces(v2: bool, body) -> list[InterfaceInfo] | None:
+    """The entries of an interface-list body, or None (construct's)."""
+    out: list[InterfaceInfo] = []
+    end, at = len(body), 0
+    try:
+        while end - at >= 4:
+            if v2:
+                (length,), at = _take(_U32, body, at, end)
+                if end - at < length:
+                    raise _NotSure
+                lim, nxt = at + length, at + length
+            else:
+                lim, nxt = end, -1
+            (t, namelen), at = _take(_IF_HEAD, body, at, lim)
+            plan = _IF_PLANS.get(t)
+            if plan is None:
+                raise _NotSure  # (an unknown type: construct reports it)
+            (addr, netmask, bcast), at = _take(plan[0], body, at, lim)
+            linkspeed = 0
+            if plan[1]:
+                (linkspeed,), at = _take(_U64, body, at, lim)
+            if lim - at < namelen:
+                raise _NotSure
+            ifname = bytes(body[at:at + namelen])
+            at = nxt if v2 else at + namelen
+            out.append(InterfaceInfo(name=_s(ifname.split(b"\0", 1)[0]), addr=_ip(addr),
+                                     netmask=_ip(netmask), bcast=_ip(bcast),
+                                     linkspeed=linkspeed or 0))
+    except _NotSure:
+        return None
+    return out
+
+
+def _fast_users(v2: bool, body) -> list[UserInfo | GroupInfo] | None:
+    """The entries of a user-list body, or None (construct's)."""
+    out: list[UserInfo | GroupInfo] = []
+    end, at = len(body), 0
+    try:
+        while end - at >= 4:
+            if v2:
+                (sub_len,), at = _take(_U32, body, at, end)
+                if sub_len < 4 or end - at < sub_len - 4:
+                    raise _NotSure
+                lim = nxt = at + sub_len - 4
+            else:
+                lim, nxt = end, -1
+            (kind,), at = _take(_U8, body, at, lim)
+            if kind == B.USERBLOCK_TYPE_USER:
+                (uid, gid), at = _take(_US_IDS, body, at, lim)
+                name, at = _str16(body, at, lim)
+                home, at = _str16(body, at, lim)
+                shell, at = _str16(body, at, lim)
+                out.append(UserInfo(uid, gid, _s(name), _s(home), _s(shell)))
+            else:
+                (gid,), at = _take(_U32, body, at, lim)
+                name, at = _str16(body, at, lim)
+                out.append(GroupInfo(gid, _s(name)))
+            if v2:
+                at = nxt
+    except _NotSure:
+        return None
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The block readers
+# ---------------------------------------------------------------------------
+
+
+def parse_machine_info(body: bytes, offset: int, *, fast: bool = True) -> MachineInfo:
     if len(body) < B.MACHINE_INFO_SIZE:
         raise FormatError(
             f"machine info block body has {len(body)} bytes, needs {B.MACHINE_INFO_SIZE}", offset
         )
+    if fast:
+        ncpu, mem, maxpid, host, boot, flags, _, _ = _MACHINE.unpack_from(body, 0)
+        return MachineInfo(num_cpus=ncpu, memory_size_bytes=mem, max_pid=maxpid,
+                           hostname=_s(host.split(b"\0", 1)[0]), boot_ts_epoch=boot,
+                           flags=flags)
     c = B.MachineInfo.parse(body[: B.MACHINE_INFO_SIZE])
     return MachineInfo(
         num_cpus=c.num_cpus,
@@ -199,9 +460,14 @@ def parse_machine_info(body: bytes, offset: int) -> MachineInfo:
     )
 
 
-def parse_processes(block_type: int, body: bytes, offset: int):
-    """Yield :class:`ProcessInfo` entries of a process-list block body."""
+def parse_processes(block_type: int, body: bytes, offset: int, *, fast: bool = True):
+    """Yield :class:`ProcessInfo` entries of a process-list block body (``fast=False``:
+    with the construct declarations only)."""
     version = B.PL_VERSIONS[block_type]
+    done = _fast_processes(version, body) if fast else None
+    if done is not None:
+        yield from done
+        return
     spec = B.PROCESS_ENTRIES[version]
 
     def one(stream: io.BytesIO) -> ProcessInfo:
@@ -248,11 +514,15 @@ def _ip(raw: int | bytes) -> ipaddress.IPv4Address | ipaddress.IPv6Address:
     return ipaddress.IPv6Address(raw)
 
 
-def parse_fds(block_type: int, body: bytes, offset: int) -> tuple[int, list[FdInfo], FormatError | None]:
+def parse_fds(block_type: int, body: bytes, offset: int, *, fast: bool = True
+              ) -> tuple[int, list[FdInfo], FormatError | None]:
     """Return the thread id, its fds, and the damage found (entries before it are kept)."""
     if len(body) < 8:
         raise FormatError("fd list block too short for its thread id", offset)
     (tid,) = struct.unpack_from("<q", body, 0)
+    done = _fast_fds(block_type == B.BlockType.FDL_V2, body) if fast else None
+    if done is not None:
+        return tid, done, None
     spec = B.FD_ENTRY_V2 if block_type == B.BlockType.FDL_V2 else B.FD_ENTRY_V1
 
     def one(stream: io.BytesIO) -> FdInfo:
@@ -290,9 +560,13 @@ def parse_fds(block_type: int, body: bytes, offset: int) -> tuple[int, list[FdIn
     return tid, fds, None
 
 
-def parse_interfaces(block_type: int, body: bytes, offset: int):
+def parse_interfaces(block_type: int, body: bytes, offset: int, *, fast: bool = True):
     """Yield :class:`InterfaceInfo` entries of an interface-list block body."""
     v2 = block_type == B.BlockType.IL_V2
+    done = _fast_interfaces(v2, body) if fast else None
+    if done is not None:
+        yield from done
+        return
     spec = B.InterfaceEntryV2 if v2 else B.InterfaceEntryV1
 
     def one(stream: io.BytesIO) -> InterfaceInfo:
@@ -310,9 +584,13 @@ def parse_interfaces(block_type: int, body: bytes, offset: int):
     yield from _entries(body, offset, one, "interface list")
 
 
-def parse_users(block_type: int, body: bytes, offset: int):
+def parse_users(block_type: int, body: bytes, offset: int, *, fast: bool = True):
     """Yield :class:`UserInfo` and :class:`GroupInfo` entries of a user-list block."""
     v2 = block_type == B.BlockType.UL_V2
+    done = _fast_users(v2, body) if fast else None
+    if done is not None:
+        yield from done
+        return
     spec = B.UserEntryV2 if v2 else B.UserEntryV1
 
     def one(stream: io.BytesIO) -> UserInfo | GroupInfo:

@@ -775,12 +775,17 @@ def test_chroot_sets_the_root_and_is_relative_to_the_cwd() -> None:
 
 def test_container_events() -> None:
     c = Capture()
+    c.add("CONTAINER_JSON_E", 0, json=json.dumps({"container": {"id": "bbbbbbbbbbbb"}}))
+    c.add("SYSCALL_CLOSE_E", 100, fd=99)
     c.add("CONTAINER_JSON_E", 0, json=json.dumps({"container": {
         "id": "abcdefabcdef", "name": "web", "image": "nginx", "ip": "172.17.0.2"}}))
     c.add("CONTAINER_JSON_E", 0, json=json.dumps({"container": {
         "id": "aaaaaaaaaaaa", "lookup_state": 0}}))
     c.add("CONTAINER_JSON_E", 0, json="not json")
     eng, ctxs = run(base_snapshot(), c)
+    # the container events a capture starts with are parsed while opening it, never shown
+    assert ctxs[0].hidden and "bbbbbbbbbbbb" in eng.containers
+    ctxs = ctxs[2:]
     assert eng.containers["abcdefabcdef"]["ip"] == IPv4Address("172.17.0.2")
     assert V.proc_name(ctxs[0]) == "container:abcdefabcdef" and not ctxs[0].hidden
     assert V.container_id(ctxs[0]) == "abcdefabcdef"

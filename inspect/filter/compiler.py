@@ -83,7 +83,9 @@ class FieldRef:
     and network types. With ``multi`` it returns a tuple of such values instead.
     ``validate(text)`` may refuse a value by raising ValueError(message) (sinsp refuses
     unknown event names for ``evt.type``); ``ops`` restricts the operators the field
-    accepts (None: all its type allows).
+    accepts (None: all its type allows). ``predicate(node)``, for a field whose
+    comparison is its own (``evt.around``, ``evtin.*``), builds the whole check from the
+    :class:`~.ast.Compare` node and raises :class:`FilterCompileError` for what it refuses.
     """
 
     name: str
@@ -92,6 +94,7 @@ class FieldRef:
     multi: bool = False
     validate: Callable[[str], None] | None = None
     ops: frozenset[str] | None = None
+    predicate: Callable[[Compare], Predicate] | None = None
 
 
 class FieldResolver(Protocol):
@@ -149,8 +152,11 @@ class FieldsResolver:
       ``proc.aname[2]``), or depends on the session's rendering options (``evt.info``);
       raise ValueError for a bad or missing argument. Fields without ``bind`` take no
       argument. The extractor may carry ``field_type`` (its type, when the argument
-      decides it: ``evt.rawarg.*``) and ``multi``.
+      decides it: ``evt.rawarg.*``), ``multi`` and ``predicate`` (see :class:`FieldRef`).
     - ``multi`` (bool), ``validate(text)``, ``ops``: as in :class:`FieldRef`.
+    - ``arg_syntax``: ``"bracket"`` or ``"dot"`` when only ``field[arg]`` or only
+      ``field.arg`` is accepted (sysdig refuses the other form); ``"raw"`` when the two
+      forms mean different things: ``bind`` then gets ``[arg]`` or ``.arg``.
 
     ``options`` (a :class:`~scapkit.inspect.render.RenderOptions`) is passed to ``bind``;
     by default, the registry's fields get the library defaults for filtering.
@@ -182,12 +188,18 @@ class FieldsResolver:
 
     def lookup(self, name: str, arg: str | None, pos: int) -> FieldRef | None:
         f = self._fields.get(name)
+        dotted = f is None
         if f is None:
             f = self._longest_prefix(name)
             if (f is None or getattr(f, "bind", None) is None or arg is not None
                     or name[len(f.name):len(f.name) + 1] != "." or len(name) == len(f.name) + 1):
                 return None
             arg = name[len(f.name) + 1:]
+        syntax = getattr(f, "arg_syntax", "any")
+        if arg is not None and syntax == ("bracket" if dotted else "dot"):
+            raise FilterCompileError(f"filter syntax error: {name}", pos)
+        if arg is not None and syntax == "raw":
+            arg = "." + arg if dotted else f"[{arg}]"
         bind = getattr(f, "bind", None)
         if bind is not None:
             try:
@@ -205,6 +217,7 @@ class FieldsResolver:
             multi=bool(getattr(extract, "multi", getattr(f, "multi", False))),
             validate=getattr(f, "validate", None) or FIELD_VALIDATORS.get(f.name),
             ops=getattr(f, "ops", None),
+            predicate=getattr(extract, "predicate", None),
         )
 
 
@@ -343,6 +356,8 @@ class _Compiler:
         ref = self.resolver.lookup(node.field, node.arg, node.pos)
         if ref is None:
             raise FilterCompileError(f"unrecognized field {node.field_text}", node.pos)
+        if ref.predicate is not None:
+            return ref.predicate(node)
         op = "=" if node.op == "==" else node.op
         t = _type_name(ref.type)
         family, allowed, noun = _family(t)

@@ -46,7 +46,7 @@ from __future__ import annotations
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 from scapkit.scapfile.event_table import (EF, EVENTS, NUM_EVENTS, EventInfo, ParamInfo,
@@ -66,6 +66,7 @@ from .fds import proc_socket_name
 from .netif import NetworkInterfaces
 from .paths import MAX_PATH
 from .threads import MAX_THREADS, CloneFlag, ProcessTree, ThreadInfo, ThreadTable
+from .tracers import RW_EXITS, TRACER_E, WRITE_E, TracerState
 
 __all__ = ["StateEngine", "EventContext", "EventArgs", "Limits", "Stats"]
 
@@ -100,6 +101,9 @@ PROCINFO_E = _CODE["PROCINFO_E"]
 COPY_FILE_RANGE_X = _CODE["SYSCALL_COPY_FILE_RANGE_X"]
 WRITE_X = _CODE["SYSCALL_WRITE_X"]
 CONTAINER_JSON = frozenset({_CODE["CONTAINER_JSON_E"], _CODE["CONTAINER_JSON_2_E"]})
+#: Container events of any version: sysdig parses the ones a capture starts with while
+#: opening it, and never shows them.
+_CONTAINER_EVENTS = CONTAINER_JSON | {_CODE["CONTAINER_E"]}
 
 
 @dataclass(frozen=True, slots=True)
@@ -292,6 +296,12 @@ class EventContext:
     evt_fd: FdInfo | None = None
     #: The filter given to :meth:`StateEngine.process` refused the event.
     filtered_out: bool = False
+    #: The handlers applied the event: a filter run inside :meth:`StateEngine.process`
+    #: sees True only for the events sinsp judges after parsing them (state changes).
+    parsed: bool = False
+    #: Parsing the event renamed its fd (``evt_fd``), e.g. a connect (``fd.name_changed``);
+    #: set last, as sinsp does, so that no filter run inside the engine sees it.
+    fd_name_changed: bool = False
 
     @property
     def is_enter(self) -> bool:
@@ -339,6 +349,8 @@ class StateEngine:
         self.groups: dict[int, GroupInfo] = {}
         #: Container metadata from container events: id -> dict (name, image, ip...).
         self.containers: dict[str, dict[str, Any]] = {}
+        #: Tracer parsers and open spans (writes to /dev/null that sinsp shows as tracers).
+        self.tracers = TracerState()
         self._enters_too_large = 0
         #: Timestamp of the first event (container events aside): ``evt.reltime``'s origin.
         self.first_ts = 0
@@ -348,12 +360,22 @@ class StateEngine:
         #: Length of the last buffer parameter rendered (sinsp's ``m_rawbuf_str_len``).
         self.rawbuf_len = 0
         self._initialised = False
+        #: No event but container events seen yet.
+        self._leading = True
         self._tid_to_remove: int | None = None
         self._fds_to_remove: list[int] = []
         self._tid_of_fds_to_remove = -1
         self._handlers, self._stored = registry.dispatch_table(sysdig_compat=sysdig_compat)
-        self._infos = [effective_info(c) for c in range(NUM_EVENTS)]
-        self._flags = [int(i.flags) if i is not None else 0 for i in self._infos]
+
+    # (the effective declarations are derived when the first event needs them: a run whose
+    # events all go through the C read engine never does)
+    @cached_property
+    def _infos(self) -> list[EventInfo | None]:
+        return [effective_info(c) for c in range(NUM_EVENTS)]
+
+    @cached_property
+    def _flags(self) -> list[int]:
+        return [int(i.flags) if i is not None else 0 for i in self._infos]
 
     @property
     def stats(self) -> Stats:
@@ -446,6 +468,8 @@ class StateEngine:
             info, flags = None, 0
         if not self.first_ts and code not in CONTAINER_JSON:
             self.first_ts = ev.ts
+        if self._leading and code not in _CONTAINER_EVENTS:
+            self._leading = False
         ctx = EventContext(ev, self, info, flags, EventArgs(ev))
         self.reset(ctx)
         late = False
@@ -470,14 +494,23 @@ class StateEngine:
                 self.store_enter(ctx)
             if not ctx.is_enter:
                 ctx.enter = self._peek_enter(ctx)
-            for handler in self._handlers[code]:
-                handler(self, ctx)
-        if ev.dump_flags & DF_STATE_ONLY:
-            ctx.hidden = True
+            if code == WRITE_E:
+                self.tracers.write_enter(ctx)
+            if code not in RW_EXITS or not self.tracers.rw_exit(self, ctx):
+                for handler in self._handlers[code]:
+                    handler(self, ctx)
+        ctx.parsed = True
         self._expose(ctx)
-        if late and not accept(ctx):  # type: ignore[misc]
-            ctx.filtered_out = True
-            return ctx
+        if late:
+            if not accept(ctx):  # type: ignore[misc]
+                ctx.filtered_out = True
+                return ctx
+            ctx.hidden = False  # sinsp's filter, run after parsing, shows what it accepts
+        if ev.dump_flags & DF_STATE_ONLY or self._leading:
+            ctx.hidden = True
+        fd = ctx.evt_fd
+        if fd is not None and fd.name != fd.oldname:
+            ctx.fd_name_changed = True
         if not ctx.hidden:
             self._cleanup(ctx)
         return ctx
@@ -543,7 +576,8 @@ class StateEngine:
             thread.lastevent_valid = True
         else:
             thread.lastevent_valid = False
-            return False
+            if thread.lastevent_type != TRACER_E:  # (after a tracer, sinsp goes on)
+                return False
         info = ctx.info
         if ev.nparams and info is not None and info.params and info.params[0].name in ("res", "fd"):
             res = first_param_int(ev)

@@ -225,18 +225,21 @@ class FdInfo:
     sock: SockInfo = field(default_factory=SockInfo)
     #: For a pidfd, the process it refers to.
     pid: int = 0
+    #: The name when the fd was last looked up (sinsp's ``m_oldname``): an event whose
+    #: parsing renames its fd has ``fd.name_changed``.
+    oldname: str = ""
 
     # -- copies ------------------------------------------------------------------
 
     def copy(self) -> FdInfo:
         return FdInfo(self.type, self.name, self.openflags, self.flags, self.dev,
-                      self.mount_id, self.ino, self.sock.copy(), self.pid)
+                      self.mount_id, self.ino, self.sock.copy(), self.pid, self.oldname)
 
     def assign(self, other: FdInfo) -> None:
         """Become a copy of ``other`` in place (references to this entry see it)."""
         self.type, self.name, self.openflags = other.type, other.name, other.openflags
         self.flags, self.dev, self.mount_id = other.flags, other.dev, other.mount_id
-        self.ino, self.pid = other.ino, other.pid
+        self.ino, self.pid, self.oldname = other.ino, other.pid, other.oldname
         self.sock = other.sock.copy()
 
     # -- type ------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from scapkit.scapfile.snapshot import GroupInfo, UserInfo
 
+from .container_extras import container_extras
 from .paths import c_string, to_text
 from .registry import handles
 from .threads import ThreadInfo
@@ -63,6 +64,7 @@ def container_event(eng: StateEngine, ctx: EventContext) -> None:
                     "imagetag", "privileged"):
             value = c.get(key)
             meta[key] = value[:MAX_TEXT] if isinstance(value, str) else value
+        meta.update(container_extras(c))  # mounts, labels, health probes
         ip = c.get("ip")
         if isinstance(ip, str):
             try:

@@ -264,6 +264,8 @@ class ThreadTable:
             main = self._threads.get(thread.pid)
             if main is not None and main.nchilds > 0:
                 main.nchilds -= 1
+                if self.observer is not None:
+                    self.observer(main)
         del self._threads[tid]
         thread.fdtable.clear()
         if nchilds:
@@ -272,6 +274,8 @@ class ThreadTable:
 
     def recount_threads(self) -> None:
         """Recompute every process's thread count from scratch."""
+        if self.observer is not None:
+            self.observer(None)  # (every thread may change)
         for t in list(self._threads.values()):
             t.nchilds = 0
         for t in list(self._threads.values()):
@@ -292,10 +296,15 @@ class ThreadTable:
         return None if main is None else main.fdtable
 
     def get_fd(self, thread: ThreadInfo, fd: int) -> FdInfo | None:
+        """The thread's fd ``fd``; like sinsp's lookup, it notes the fd's current name
+        (``oldname``), so that a rename while the event is parsed shows."""
         if fd < 0:
             return None
         table = self.fd_table(thread)
-        return None if table is None else table.get(fd)
+        info = None if table is None else table.get(fd)
+        if info is not None:
+            info.oldname = info.name
+        return info
 
     def add_fd(self, thread: ThreadInfo, fd: int, info: FdInfo) -> FdInfo | None:
         """Add (or replace) an fd of the thread's process; it becomes the event's fd number."""
