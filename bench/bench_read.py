@@ -300,7 +300,7 @@ def main() -> int:
           f"C read engine: {c_read_engine_status(env)}")
     for kind, path in files.items():
         print(f"  {kind}: {path} ({path.stat().st_size / 1e6:.1f} MB)")
-    head = (f"{'command':34} {'file':6} {'seconds':>8} {'x sysdig':>9} {'cpu s':>7} "
+    head = (f"{'command':40} {'file':6} {'seconds':>8} {'x sysdig':>9} {'cpu s':>7} "
             f"{'x sysdig':>9} {'events/s':>12} {'peak RSS':>9}  notes")
     print(head)
     print("-" * len(head))
@@ -309,7 +309,7 @@ def main() -> int:
         cpu_ratio = t.cpu / ref.cpu if ref and ref.cpu else float("nan")
         bad = f" (exit {t.returncode})" if t.returncode not in (0,) else ""
         rate = "-" if "SMALL" in label or "/10" in label else f"{events / t.seconds:,.0f}"
-        print(f"{label:34} {kind:6} {t.seconds:8.3f} {ratio:9.2f} {t.cpu:7.3f} "
+        print(f"{label:40} {kind:6} {t.seconds:8.3f} {ratio:9.2f} {t.cpu:7.3f} "
               f"{cpu_ratio:9.2f} {rate:>12} {t.rss_kb / 1024:7.1f}MB  {note}{bad}")
     if per_event:
         print()

@@ -5,22 +5,37 @@
  * fr_run() walks a window of consecutive .scap blocks with the checks of
  * CaptureReader (as cscan.c does) and, for each event, does what
  * StateEngine.process() and the read loop of Listing.lines() do, writing the line
- * sysdig's default format prints (text or JSON) to an output buffer. It handles the
- * events whose state effects it implements: the per-thread bookkeeping of every
- * event, and the handlers of the common file, socket and process-exit syscalls (open,
- * close, data transfer, socket, connect, bind, accept, pipe, dup, fcntl, getsockopt,
- * rlimit, memory, switch, procexit), and judges filters on the fields it knows
- * (fastfilter.py). At any other event, or any case those handlers leave to code not
- * ported here, it stops *before changing anything*, and the Python engine processes
- * that event.
+ * sysdig's default format prints (text or JSON) to an output buffer; fr_event() does
+ * the same for one event the reader read itself. It handles the events whose state
+ * effects it implements: the per-thread bookkeeping of every event, the handlers of
+ * the common file and socket syscalls (open, close, data transfer with the socket role
+ * guessed as sinsp does, socket, connect, bind, accept, pipe, dup, fcntl, getsockopt,
+ * rlimit, memory, switch), and the process ones (clone, fork, vfork and clone3 exits,
+ * execve exits, procexit and the removal of the thread that exited), and judges
+ * filters on the fields it knows (fastfilter.py). At any other event, or any case
+ * those handlers leave to code not ported here, it stops *before changing anything*,
+ * and the Python engine processes that event.
  *
  * The state lives in the Python engine (StateEngine). This side keeps a cache of what
- * it reads (a thread's comm, cwd, fd table and bookkeeping; whole fds), filled by
- * callbacks into Python that make the calls the Python engine would make at that
- * point (so their side effects, such as placeholder threads, happen as they would),
- * and a record of what it changed, which Python applies (fr_export) before it processes
- * an event itself. After Python processed an event, the cache forgets the threads and
- * fd tables Python reached (fr_forget), or all of it (fr_invalidate).
+ * it reads (a thread's comm, cwd, fd table, flags, thread count and bookkeeping; whole
+ * fds), filled by callbacks into Python that make the calls the Python engine would
+ * make at that point (so their side effects, such as placeholder threads, happen as
+ * they would), and a record of what it changed, which Python applies before it
+ * processes an event itself (or when the record grows long):
+ *
+ * - per-thread bookkeeping and the final state of each fd changed (fr_export);
+ * - before those, the change log (fr_log): the thread operations in the order they
+ *   happened -- a placeholder made, a clone (its handler runs in Python, on the state
+ *   as it was), an execve (the same, with its enter event), a thread removed -- with
+ *   the fd changes made before each clone written ahead of it.
+ *
+ * Until Python applied the log, its thread table is behind for the threads made or
+ * removed here (born, gone): a lookup whose answer would depend on them stops the run
+ * (FR_SYNC) and the event is read again once Python caught up. A thread made and
+ * removed within one log is dropped from it when nothing else needs it (its records
+ * are marked cancelled): Python never sees it. After Python processed an event, the
+ * cache forgets the threads and fd tables Python reached (fr_forget), or all of it
+ * (fr_invalidate).
  *
  * The tables (event flags, kinds, render plans, flag tables, names) are built in
  * Python from the declarations the Python path uses (fasttables.py); the few fixed
@@ -401,6 +416,7 @@ static int fr_cb_count(void *h, int64_t pid, int64_t *count);
 #define SP_RW_EXIT 512     /* a read/write exit: a tracer on a /dev/null fd is Python's */
 #define SP_WRITE_E 1024    /* SYSCALL_WRITE_E (hidden on a tracer fd) */
 #define SP_CONTAINER_EV 2048  /* a container event (hidden before any other event) */
+#define SP_SYSLOG 4096     /* a write that sinsp's syslog decoder reads (to /dev/log) */
 
 /* Fixed numbers of the Python engine (checked by fasttables._check_constants). */
 #define T_UNKNOWN 0
@@ -606,12 +622,20 @@ static void put_hex(struct buf *b, uint64_t v, int upper)
 /* v (< 10^width) in exactly width decimal digits */
 static void put_padded(struct buf *b, uint64_t v, int width)
 {
-    char tmp[20];
-    for (int i = width - 1; i >= 0; i--) {
-        tmp[i] = (char)('0' + v % 10);
-        v /= 10;
+    if (!buf_grow(b, (size_t)width))
+        return;
+    uint8_t *d = b->p + b->n + width;
+    int i = width;
+    for (; i >= 2; i -= 2) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        d -= 2;
+        d[0] = (uint8_t)DIGITS2[2 * r];
+        d[1] = (uint8_t)DIGITS2[2 * r + 1];
     }
-    put(b, tmp, (size_t)width);
+    if (i)
+        *--d = (uint8_t)('0' + v % 10);
+    b->n += (size_t)width;
 }
 
 /* printf into the buffer (rare paths only: the per-line ones format by hand) */
@@ -2929,14 +2953,13 @@ static int render_info(struct fr_engine *e, struct thr *th, const struct ev *v, 
         if (r < 0)
             return -1;
         struct buf *value;
-        if (r == STALE) {
-            value = &P->paramstr;
-        } else {
-            P->paramstr.n = 0;
-            put(&P->paramstr, P->val.p, P->val.n);
+        if (r != STALE) {  /* (the text is the storage's now: the buffers trade places) */
+            struct buf x = P->paramstr;
+            P->paramstr = P->val;
+            P->val = x;
             e->paramstr_changed = 1;
-            value = &P->val;
         }
+        value = &P->paramstr;
         put_ref(out, t, t->plan_name[start + i]);
         putc_(out, '=');
         put(out, value->p, value->n);
@@ -3119,8 +3142,53 @@ static void put_type(const struct fr_tables *t, struct buf *b, const struct ev *
     put_ref(b, t, t->tname[code]);
 }
 
-/* The line of the default format (text or JSON). */
-static int render_line(struct fr_engine *e, const struct ev *v, struct thr *th)
+/* sinsp's syslog decoder (state/syslog.py): a successful write of "<PRI>MESSAGE" to an
+   fd whose name holds /dev/log shows as "syslog sev=SEVERITY msg=MESSAGE" in evt.info.
+   Writes that to info (and returns 1), or returns 0. f: the event's own fd, after it was
+   parsed (NULL: none, or not parsed). */
+static int syslog_info(const struct ev *v, const struct fde *f, struct buf *info)
+{
+    static const char *const sev_names[8] = {"emerg", "alert", "crit", "err", "warn",
+                                             "notice", "info", "debug"};
+    if (!f || v->nparams < 2)
+        return 0;
+    int named = 0;
+    for (uint32_t k = 0; !named && k + 8 <= f->i.name_len; k++)
+        named = !memcmp(f->i.name + k, "/dev/log", 8);
+    if (!named)
+        return 0;
+    uint32_t n0, n;
+    const uint8_t *p0 = param(v, 0, &n0), *d = param(v, 1, &n);
+    uint8_t res[8] = {0};
+    memcpy(res, p0, n0 < 8 ? n0 : 8);
+    if ((int64_t)rd64(res) < 0)
+        return 0;
+    size_t end = 1;
+    while (end < n && end - 1 < 15 && d[end] != '>' && d[end] != 0)
+        end++;
+    size_t plen = end > 1 ? end - 1 : 0;
+    if (!plen || n < plen + 2)
+        return 0;
+    uint32_t value = 0;
+    for (size_t k = 1; k < end; k++) {
+        if (d[k] < '0' || d[k] > '9')
+            return 0;
+        value = value * 10 + (uint32_t)(d[k] - '0');
+    }
+    if ((int32_t)value == -1)
+        return 0;
+    const uint8_t *msg = d + plen + 2;
+    puts_(info, "syslog sev=");
+    puts_(info, sev_names[value & 7]);
+    puts_(info, " msg=");
+    put(info, msg, c_len(msg, n - (plen + 2)));
+    return 1;
+}
+
+/* The line of the default format (text or JSON); evt_fd: the event's own fd when it was
+   parsed and may be a syslog write (else NULL). */
+static int render_line(struct fr_engine *e, const struct ev *v, struct thr *th,
+                       const struct fde *evt_fd)
 {
     struct priv *P = e->priv;
     const struct fr_tables *t = P->t;
@@ -3144,13 +3212,13 @@ static int render_line(struct fr_engine *e, const struct ev *v, struct thr *th)
         putc_(o, ' ');
         put_type(t, o, v);
         putc_(o, ' ');
-        if (render_info(e, th, v, o) < 0)
+        if (!syslog_info(v, evt_fd, o) && render_info(e, th, v, o) < 0)
             return -1;
         putc_(o, '\n');
         return 0;
     }
     P->info.n = 0;
-    if (render_info(e, th, v, &P->info) < 0)
+    if (!syslog_info(v, evt_fd, &P->info) && render_info(e, th, v, &P->info) < 0)
         return -1;
     puts_(o, "{\"evt.cpu\":");
     put_u64(o, v->cpu);
@@ -5183,16 +5251,18 @@ static int one_event(struct fr_engine *e, struct ev *v)
     }
 
     /* the read loop */
+    int parsed = 1;  /* (the whole event applied: ctx.parsed) */
     if (0) {
 read_loop_refused:
         /* refused events reach the read loop only when internal, with -D */
         received = e->debug && internal;
         shown = received;
         th = xth;
+        parsed = 0;
     }
     if (!received)
         return FR_MORE;
-    if (shown && render_line(e, v, th) < 0)
+    if (shown && render_line(e, v, th, parsed && (special & SP_SYSLOG) ? cfd : NULL) < 0)
         ERR_();
     if (e->counting) {
         e->count_left--;
@@ -5371,7 +5441,7 @@ struct fr_engine *fr_new(const struct fr_tables *t)
     P->t = t;
     P->gen = 1;
     e->priv = P;
-    e->out_limit = 1 << 20;
+    e->out_limit = 1 << 18;  /* (bigger pieces of output only cost memory) */
     if (!thr_rehash(P) || !fde_rehash(P)) {
         fr_free(e);
         return NULL;
@@ -5665,7 +5735,7 @@ int fr_render(struct fr_engine *e, const uint8_t *data, size_t len, uint64_t num
         return P->err == CB_SLOW ? 1 : -1;
     if (th && !th->safe)
         return 1;
-    if (render_line(e, &v, th) < 0)
+    if (render_line(e, &v, th, NULL) < 0)  /* (Python renders its syslog writes) */
         return -1;
     return any_oom(P) ? -1 : 0;
 }

@@ -7,21 +7,25 @@ render its line. :func:`fast_lines` gives the same lines as
 :mod:`.fastfilter` can translate), with the C engine of ``fastread.c`` doing that work
 for most events:
 
-* the C engine walks the reader's window of event blocks with the reader's checks and,
-  for each event whose state effects it implements, does what
-  :meth:`~scapkit.inspect.state.engine.StateEngine.process` and the read loop do and
-  writes the line; at anything else it stops *before changing anything*, and the
-  reader's Python code takes over for that one block (an event then goes through the
-  Python engine and :class:`~scapkit.inspect.format.EventFormat`);
+* the C engine walks the reader's window of event blocks with the reader's checks (an
+  uncompressed file is mapped and read in place, in windows) and, for each event whose
+  state effects it implements (nearly all: see ``fastread.c``, clone, execve and thread
+  exits included), does what :meth:`~scapkit.inspect.state.engine.StateEngine.process`
+  and the read loop do and writes the line; at anything else it stops *before changing
+  anything*. The block it stops at is the reader's to read: the reader hands the event
+  back (:meth:`FastListing._one`), and only an event the C engine declines goes
+  through the Python engine and :class:`~scapkit.inspect.format.EventFormat`;
 * the state stays in the Python engine. The C engine reads it through callbacks
   (``_cb_*`` below), which make exactly the calls the Python engine would make at that
-  point, side effects included, and caches the answers; its own changes (per-thread
-  bookkeeping, fds opened, closed or flagged) are logged and applied here
-  (:meth:`FastListing._write_back`) before the Python engine sees an event, and
-  whenever the log grows. After the Python engine processed an event, the C engine
-  forgets exactly the cached entries that event touched (the thread table's observer
-  reports them; anything it cannot narrow down drops the whole cache), and threads the
-  Python engine removes are removed from the C side at once.
+  point, side effects included, and caches the answers; its own changes are logged and
+  applied here (:meth:`FastListing._write_back`) before the Python engine sees an
+  event, and whenever the log grows long: the thread operations in their order, the
+  process handlers running here on the state as it was at their event
+  (:meth:`FastListing._apply_log`), then per-thread bookkeeping and fds. Threads made
+  and gone between two write-backs never reach Python. After the Python engine
+  processed an event, the C engine forgets exactly the cached entries that event
+  touched (the thread table's observer reports them; anything it cannot narrow down
+  drops the whole cache).
 
 So the Python engine ends every run in the state it would have reached alone, and the
 lines are byte for byte those of the Python path (the tests compare both on every
@@ -79,6 +83,10 @@ _I64 = (-(1 << 63), (1 << 63) - 1)
 _MAX_TABLES = 4096
 #: Tables with more fds than this are not listed to the C engine (it asks fd by fd).
 _MAX_KEYS = 1024
+#: Uncompressed files from this size on are mapped, and read in windows of this size
+#: (what was read is let go after each).
+_MAP_MIN = 1 << 20
+_MAP_WINDOW = 4 << 20
 
 _state: dict[str, Any] = {}
 
@@ -234,6 +242,8 @@ class FastListing:
         self._error: BaseException | None = None
         self._stop = False
         self._synced = False
+        self._map: Any = None  # the capture file, mapped (see _open_map)
+        self._map_tried = False
 
     # -- the run ---------------------------------------------------------------------------
 
@@ -274,6 +284,7 @@ class FastListing:
                 # made of it) and the thread the fields see is the one it looks up (the
                 # state is refreshed first).
                 in_c = shown and rec.type < _NUM_EVENTS and ctx.event is rec and \
+                    rec.type not in _SYSLOG_WRITES and \
                     ctx.thread is self.threads._threads.get(rec.tid)
                 if shown and not in_c:
                     line = render(ctx)
@@ -331,6 +342,7 @@ class FastListing:
         return self._render(ctx)
 
     def _finish(self) -> None:
+        self._close_map()
         self.threads.observer = None
         e = self.e
         if e is None:
@@ -347,6 +359,8 @@ class FastListing:
         if self._stop:
             return None
         r = self.reader
+        if self._map is not None:
+            return self._hook_map(num)
         if len(r._buf) - r._pos < 8 and not r._avail(8):
             return num  # (the end: the reader reports what is left)
         buf, pos = r._buf, r._pos
@@ -361,6 +375,11 @@ class FastListing:
             self.e.config = self._config
         if not self._synced:
             self._sync_to_c()
+        if self._map is None and not self._map_tried:
+            self._map_tried = True
+            self._open_map()
+        if self._map is not None:
+            return self._hook_map(num)
         e, lib = self.e, self.lib
         e.num = num
         cbuf = self.ffi.from_buffer(buf)
@@ -396,6 +415,102 @@ class FastListing:
             self._stop = True
             return None
         return int(e.num)
+
+    # -- an uncompressed capture file, read in place -------------------------------------
+
+    def _open_map(self) -> None:
+        """Map an uncompressed regular file, so that the C engine reads its blocks where
+        the page cache has them (no copy into the reader's window, no join of windows).
+        The reader keeps its part: blocks the C engine hands back are given to it as they
+        are in the file (see :meth:`_hook_map`)."""
+        import mmap
+        import stat
+
+        r = self.reader
+        stream = r._stream
+        f = getattr(stream, "_f", None)
+        if (r.compression != "none" or f is None or getattr(stream, "_head", b"") or r._eof):
+            return
+        try:
+            fd = f.fileno()
+            info = os.fstat(fd)
+            if (not stat.S_ISREG(info.st_mode) or info.st_size < _MAP_MIN or not f.seekable()
+                    or f.tell() != r._base + len(r._buf)):
+                return
+            mapped = mmap.mmap(fd, info.st_size, access=mmap.ACCESS_READ)
+        except (OSError, ValueError, AttributeError):
+            return  # (not a file that maps: the reader's windows)
+        self._map, self._map_size, self._map_file = mapped, info.st_size, f
+        self._cmap = self.ffi.from_buffer(mapped)
+        self._map_dropped = 0
+
+    def _hook_map(self, num: int) -> int | None:
+        """_hook over the mapped file: from the reader's position to the end of the map,
+        or to a block the reader is to read, which it is then given."""
+        r, e, lib = self.reader, self.e, self.lib
+        size = self._map_size
+        pos = r._base + r._pos
+        if pos >= size:
+            return num  # (past the map: a file that grew, or its end)
+        e.num = num
+        mapped = self._map
+        while True:
+            end = min(size, pos + _MAP_WINDOW)  # (windows: what was read is let go)
+            if size - pos >= 8:  # (a window holds the next block whole, at the least)
+                end = max(end, min(size, pos + int.from_bytes(mapped[pos + 4:pos + 8],
+                                                              "little")))
+            status = lib.fr_run(e, self._cmap, pos, end, 0, self._out_pos)
+            pos = self._out_pos[0]
+            if status == FR_REMOVE:
+                self._write_back(final=True)
+                self._after_python()
+                continue
+            if status == FR_SYNC:
+                self._write_back(final=False)
+                continue
+            if status == FR_MORE and end < size:
+                self._unmap_read(pos)
+                continue
+            break
+        # Hand the reader the block it reads next: an event block whole (it needs no
+        # more), anything else with the file positioned there (it reads on from it).
+        block = b""
+        if status in (FR_PAUSE, FR_SLOW) and size - pos >= 8:
+            blen = int.from_bytes(mapped[pos + 4:pos + 8], "little")
+            if 12 <= blen <= size - pos:
+                block = mapped[pos:pos + blen]
+        r._buf, r._base, r._pos = block, pos, 0
+        self._map_file.seek(pos + len(block))
+        r.bytes_read = pos
+        r.events_read = e.num
+        self._unmap_read(pos)
+        self._collect()
+        if status == FR_ERROR:
+            self._raise()
+        if status == FR_COUNT:
+            self._stop = True
+            return None
+        return int(e.num)
+
+    def _unmap_read(self, pos: int) -> None:
+        """Let the pages read before ``pos`` leave this process's memory (the page cache
+        keeps them; nothing here points into them)."""
+        import mmap
+
+        if pos - self._map_dropped < _MAP_WINDOW or not hasattr(self._map, "madvise"):
+            return
+        end = pos - pos % mmap.PAGESIZE
+        self._map.madvise(mmap.MADV_DONTNEED, self._map_dropped, end - self._map_dropped)
+        self._map_dropped = end
+
+    def _close_map(self) -> None:
+        if self._map is not None:
+            self._cmap = None
+            try:
+                self._map.close()
+            except BufferError:
+                pass  # (a view still held: closed when collected)
+            self._map = None
 
     def _refill(self, pos: int) -> bool:
         """The window ends inside the next block (the C engine checked its header): have
@@ -881,6 +996,8 @@ class FastListing:
 
 
 _CLONE_FILES = int(CloneFlag.CLONE_FILES)
+#: Writes that may be shown decoded (syslog): the Python engine's events are rendered there.
+from .state.syslog import _WRITES as _SYSLOG_WRITES  # noqa: E402
 _NO_ID = NO_ID
 _NUM_EVENTS = NUM_EVENTS
 _ACTIVE = int(CloneFlag.ACTIVE)

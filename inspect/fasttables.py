@@ -8,7 +8,11 @@ does not implement, a flag table sysdig 0.29.3 lacks...) gets kind ``FK_SLOW`` a
 left to the Python engine.
 
 :func:`build` returns a :class:`CTables` holding the ``struct fr_tables`` and the arrays
-it points to (which must stay alive as long as it is used).
+it points to (which must stay alive as long as it is used). Building them costs more
+than a small ``scap read`` (it loads the field registry, among others), so they are
+kept in the per-user cache directory, under a key made of every source file of the
+``scapfile`` and ``inspect`` packages (name, size, modification time): any change to
+what they derive from gives a new key, and the tables are built again.
 """
 
 from __future__ import annotations
@@ -38,6 +42,7 @@ from .state.engine import (CLONE_EXITS, CONTAINER_JSON, COPY_FILE_RANGE_X, FD_EV
                            PROCINFO_E, SCHEDSWITCH_6_E, WRITE_X, effective_info)
 from .state.engine import _CONTAINER_EVENTS
 from .state.fds import OPEN_DIRECTORY, FdFlag, FdType
+from .state.syslog import _WRITES as SYSLOG_WRITES
 from .state.tracers import RW_EXITS, TRACER_E, WRITE_E
 from .visibility import hidden_by_default
 
@@ -86,7 +91,7 @@ _NA = "(n.a.)"
 # special[] bits of fastread.c
 SP_CLONE_EXIT, SP_CONTAINER, SP_PROCINFO, SP_SWITCH6, SP_COPY_FILE_RANGE = 1, 2, 4, 8, 16
 SP_TUPLE, SP_OPENAT_2, SP_DUP3, SP_WRITE_X = 32, 64, 128, 256
-SP_RW_EXIT, SP_WRITE_E, SP_CONTAINER_EV = 512, 1024, 2048
+SP_RW_EXIT, SP_WRITE_E, SP_CONTAINER_EV, SP_SYSLOG = 512, 1024, 2048, 4096
 
 
 class Unsupported(Exception):
@@ -238,6 +243,7 @@ def _check_constants() -> None:
     """The numbers fastread.c has fixed must be the Python engine's."""
     from .state.engine import _TRACER_FLAGS, DF_STATE_ONLY, DF_TRACER, NO_EVENT
     from .state.fds import L4, OPEN_CLOEXEC
+    from .state.syslog import SEVERITIES
     from .state.threads import NO_ID, CloneFlag
 
     fixed = {
@@ -270,10 +276,13 @@ def _check_constants() -> None:
                  HN.IPPROTO_RAW, HN.EINPROGRESS],
                 [16, 1, 2, 3, 0o2000000, 0, 1, 6, 17, 255, 115]),
         "fcntl, rlimit": ([HF.F_DUPFD, HF.F_DUPFD_CLOEXEC, HP.RLIMIT_NOFILE], [1, 26, 7]),
+
     }
     for what, (have, want) in fixed.items():
         if [int(x) for x in have] != want:
             raise RuntimeError(f"fastread.c's {what} differ from the Python engine's")
+    if list(SEVERITIES) != ["emerg", "alert", "crit", "err", "warn", "notice", "info", "debug"]:
+        raise RuntimeError("fastread.c's syslog severities differ from the Python engine's")
 
 
 @lru_cache(maxsize=None)
@@ -332,6 +341,8 @@ class CTables:
                 sp |= SP_WRITE_E
             if code in _CONTAINER_EVENTS:
                 sp |= SP_CONTAINER_EV
+            if code in SYSLOG_WRITES:
+                sp |= SP_SYSLOG
             name = EVENTS[code].name
             reads = flags & int(EF.READS_FROM_FD)
             if (reads and name in HN._READ_TUPLES) or (not reads and name in HN._WRITE_TUPLES):

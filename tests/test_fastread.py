@@ -21,6 +21,8 @@ from ipaddress import ip_address
 
 from support import CAPTURES
 from synthetic import synthetic_capture
+from test_fields_more import (container_capture, syslog_capture, tracer_capture,
+                              tracer_pool_capture)
 from test_state import (CL_FILES, CL_THREAD, THREAD_FLAGS, Capture, clone, edge_scenario,
                         files_scenario, net_scenario, proc, sockaddr, snapshot, socktuple,
                         unix_tuple, write_capture)
@@ -134,7 +136,10 @@ def captures(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
     return (list(CAPTURES) + [synthetic_capture(tmp / "synthetic.scap", rounds=2)]
             + _scenario_captures(tmp) + [random_capture(tmp / f"random{s}.scap", s)
                                          for s in RANDOM_SEEDS]
-            + [churn_capture(tmp / f"churn{s}.scap", s) for s in CHURN_SEEDS])
+            + [churn_capture(tmp / f"churn{s}.scap", s) for s in CHURN_SEEDS]
+            + [syslog_capture(tmp / "syslog.scap"), tracer_capture(tmp / "tracers.scap"),
+               tracer_pool_capture(tmp / "pool.scap"),
+               container_capture(tmp / "containers.scap")])
 
 
 #: Seeds of random_capture: a few, and some that once showed a difference (fd table order
@@ -810,3 +815,38 @@ def test_tables_come_from_the_cache(tmp_path: Path) -> None:
         rebuilt = fasttables.build(ffi, True)
         assert made and rebuilt.saved == built.saved
         assert fasttables.build(ffi, False).saved != built.saved  # (its own cache file)
+
+
+def test_mapped_files(captures: list[Path], tmp_path: Path) -> None:
+    """Uncompressed files are read in place (mapped), in windows: the same lines, state
+    and damage, on every capture, on damaged and truncated ones, with the output handed
+    over often."""
+    real_init = fastread.FastListing.__init__
+    maps: list[bool] = []
+
+    def small_output(self: Any, *a: Any, **kw: Any) -> None:
+        real_init(self, *a, **kw)
+        self.e.out_limit = 500
+
+    real_open = fastread.FastListing._open_map
+
+    def spy(self: Any) -> None:
+        real_open(self)
+        maps.append(self._map is not None)
+
+    from scapkit.scapfile.convert import convert
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(fastread, "_MAP_MIN", 0)
+        mp.setattr(fastread, "_MAP_WINDOW", 4096)
+        mp.setattr(fastread.FastListing, "__init__", small_output)
+        mp.setattr(fastread.FastListing, "_open_map", spy)
+        for path in captures:
+            plain = tmp_path / "plain.scap"
+            convert(path, plain, "none")
+            same(plain, options=RenderOptions(max_len=80))
+            same(plain, options=RenderOptions(max_len=80, json=True), filter_text="evt.dir=<",
+                 count=300)
+        for path in _damaged(tmp_path, CAPTURES[0]):
+            same(path, options=RenderOptions(max_len=80))
+    assert maps and all(maps)
