@@ -28,7 +28,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..scapfile.cscan import cache_dir
+from ..scapfile.cext import cache_dir
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE / "shared"

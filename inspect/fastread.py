@@ -109,7 +109,7 @@ def unavailable_reason() -> str | None:
 def _module() -> Any:
     if "module" not in _state:
         try:
-            from .cext import load
+            from scapkit.scapfile.cext import load
 
             mod = load("fastread", C_SOURCE_PATH)
             _register_callbacks(mod.ffi)

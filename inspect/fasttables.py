@@ -515,7 +515,7 @@ def _sources_key(sysdig_compat: bool) -> str:
 def build(ffi: Any, sysdig_compat: bool) -> CTables:
     """The tables for an engine with this ``sysdig_compat`` setting: from the per-user
     cache when the sources they derive from are unchanged, else built (and cached)."""
-    from scapkit.scapfile.cscan import cache_dir
+    from scapkit.scapfile.cext import cache_dir
 
     try:
         path = cache_dir() / f"fasttables-{_sources_key(sysdig_compat)}.bin"

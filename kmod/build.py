@@ -19,7 +19,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from scapkit.scapfile.cscan import cache_dir
+from scapkit.scapfile.cext import cache_dir
 
 __all__ = ["BuildError", "BuiltModule", "build_module", "default_kdir", "kernel_release_of",
            "module_sources", "event_schema", "built_module_for", "SCHEMA_HEADER"]

@@ -22,7 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from scapkit.scapfile.cscan import cache_dir
+from scapkit.scapfile.cext import cache_dir
 
 _BUILDER = r"""
 import sys, cffi

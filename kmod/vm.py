@@ -384,7 +384,7 @@ def run_in_vm(script: str, scratch: Path, timeout: float = 600.0, *, smp: int = 
     if reason:
         raise VmError(reason)
     if cache is None:
-        from scapkit.scapfile.cscan import cache_dir
+        from scapkit.scapfile.cext import cache_dir
 
         cache = cache_dir()
     kernel = find_guest_kernel()

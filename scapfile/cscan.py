@@ -9,10 +9,9 @@ the totals; everything else (metadata blocks, damage messages, resynchronisation
 the window edge) stays with the reader's Python code. See
 ``CaptureReader.scan_summary``.
 
-The extension is compiled on first use (in a child process, so compiler noise and
-crashes stay out of ours) into a per-user cache directory, keyed by a hash of the C
-source, the cffi declarations and the Python version, under a file lock and
-installed by atomic rename, then loaded with importlib. With no compiler, on a
+The extension is compiled on first use by :mod:`.cext` (in a child process, into a
+per-user cache directory, keyed by a hash of the source and the Python version). With
+no compiler, on a
 big-endian host, or with ``SCAPKIT_PURE=1`` in the environment, :func:`available`
 is False and callers use the pure-Python path (``ScanTotals.add_events``). A build
 that fails with a compiler present leaves ``<name>.failed`` (the compiler's message)
@@ -24,29 +23,20 @@ Which parameter bytes ``params.decode_param`` accepts is described per ``PT`` by
 
 from __future__ import annotations
 
-import errno
-import hashlib
-import importlib.machinery
-import importlib.util
 import os
-import shutil
-import stat
-import subprocess
-import sys
-import sysconfig
-import tempfile
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .cext import load
 from .event_table import EVENTS, NUM_EVENTS, PT, ParamInfo
 from .events import GENERIC_CODES, LARGE_PAYLOAD, RawEvent
 from .syscall_names import SYSCALL_NAMES
 
 __all__ = ["available", "unavailable_reason", "ScanTotals", "Scanner", "PT_RULES",
-           "cache_dir", "C_SOURCE_PATH"]
+           "C_SOURCE_PATH"]
 
 C_SOURCE_PATH = Path(__file__).with_name("cscan.c")
 
@@ -132,126 +122,8 @@ def _module() -> Any:
     return _state["module"]
 
 
-def _cdef(source: str) -> str:
-    begin = source.index("/* --- cdef begin")
-    begin = source.index("\n", begin) + 1
-    end = source.index("/* --- cdef end")
-    return source[begin:end]
-
-
-def _module_name(source: str) -> str:
-    import cffi
-
-    h = hashlib.sha256()
-    for part in (source, sys.version, sys.implementation.cache_tag or "",
-                 sysconfig.get_platform(), cffi.__version__,
-                 importlib.machinery.EXTENSION_SUFFIXES[0]):
-        h.update(part.encode())
-        h.update(b"\0")
-    return "_scapkit_cscan_" + h.hexdigest()[:20]
-
-
-def cache_dir() -> Path:
-    """Where compiled scanners are kept: ``$SCAPKIT_CACHE_DIR``, else
-    ``$XDG_CACHE_HOME/scapkit`` or ``~/.cache/scapkit``, else a private temp dir."""
-    explicit = os.environ.get("SCAPKIT_CACHE_DIR")
-    candidates = []
-    if explicit:
-        candidates.append(Path(explicit))
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        if xdg and os.path.isabs(xdg):
-            candidates.append(Path(xdg) / "scapkit")
-        try:
-            candidates.append(Path.home() / ".cache" / "scapkit")
-        except (RuntimeError, KeyError):
-            pass
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    candidates.append(Path(tempfile.gettempdir()) / f"scapkit-{uid}")
-    for d in candidates:
-        if _usable_dir(d):
-            return d
-    raise OSError(errno.EACCES, "no writable private cache directory for the C scanner")
-
-
-def _usable_dir(d: Path) -> bool:
-    """Create ``d`` (0700) if needed; usable when ours, a real dir, not group/world
-    writable (a shared directory could be handed a foreign shared library) and writable."""
-    try:
-        d.mkdir(mode=0o700, parents=True, exist_ok=True)
-        st = os.lstat(d)
-    except OSError:
-        return False
-    if not stat.S_ISDIR(st.st_mode):
-        return False
-    if hasattr(os, "getuid") and st.st_uid != os.getuid():
-        return False
-    if st.st_mode & 0o022:
-        return False
-    return os.access(d, os.W_OK | os.X_OK)
-
-
-_BUILDER = r"""
-import sys, cffi
-name, src, cdef, tmpdir = sys.argv[1:5]
-ffi = cffi.FFI()
-ffi.cdef(open(cdef).read())
-ffi.set_source(name, open(src).read(), extra_compile_args=["-O2", "-fno-strict-aliasing"])
-print(ffi.compile(tmpdir=tmpdir, verbose=False))
-"""
-
-
 def _load() -> Any:
-    if sys.byteorder != "little":
-        raise RuntimeError("the C scanner assumes a little-endian host")
-    source = C_SOURCE_PATH.read_text()
-    name = _module_name(source)
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
-    d = cache_dir()
-    target = d / (name + suffix)
-    failed = d / (name + ".failed")
-    if not target.exists():
-        if failed.exists():
-            raise RuntimeError("an earlier build failed: " + failed.read_text()[-500:])
-        _build(source, name, d, target, failed)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(target))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
-
-
-def _build(source: str, name: str, d: Path, target: Path, failed: Path) -> None:
-    cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
-    if not cc or shutil.which(cc[0]) is None:
-        raise RuntimeError(f"no C compiler ({' '.join(cc) or 'cc'} not found)")
-    include = sysconfig.get_paths().get("include") or ""
-    if not os.path.exists(os.path.join(include, "Python.h")):
-        raise RuntimeError(f"no Python headers (Python.h not in {include or '?'})")
-    import fcntl
-
-    with open(d / (name + ".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time; the others wait
-        if target.exists():
-            return
-        with tempfile.TemporaryDirectory(dir=d, prefix="build-") as tmp:
-            src = Path(tmp) / "cscan_src.c"
-            src.write_text(source)
-            cdef = Path(tmp) / "cscan.cdef"
-            cdef.write_text(_cdef(source))
-            proc = subprocess.run(
-                [sys.executable, "-c", _BUILDER, name, str(src), str(cdef), tmp],
-                stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=300,
-                cwd=tmp)
-            built = proc.stdout.strip().splitlines()[-1] if proc.stdout.strip() else ""
-            if proc.returncode != 0 or not built or not os.path.exists(built):
-                message = (proc.stderr or proc.stdout or "no output").strip()
-                if "No module named" not in message:  # a missing module may be installed later
-                    failed.write_text(message)
-                raise RuntimeError(f"building the C scanner failed: {message[-500:]}")
-            os.chmod(built, 0o700)
-            os.replace(built, target)  # atomic: readers see no file or a whole one
+    return load("cscan", C_SOURCE_PATH)
 
 
 # -- tables handed to C ---------------------------------------------------------------------

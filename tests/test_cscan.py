@@ -23,7 +23,7 @@ import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scapkit.scapfile import cscan
+from scapkit.scapfile import cext, cscan
 from scapkit.scapfile import reader as reader_mod
 from scapkit.scapfile.errors import ScapError
 from scapkit.scapfile.event_table import DYN_GROUPS, EVENTS, NUM_EVENTS, PT, PF, ParamInfo
@@ -535,9 +535,9 @@ def test_shared_cache_dir_refused(tmp_path: Path) -> None:
     d = tmp_path / "shared"
     d.mkdir()
     d.chmod(0o777)
-    assert not cscan._usable_dir(d)
+    assert not cext._usable_dir(d)
     d.chmod(0o700)
-    assert cscan._usable_dir(d)
+    assert cext._usable_dir(d)
 
 
 @pytest.mark.parametrize("cap", [12, 56, 60, 100])

@@ -275,7 +275,7 @@ def _prepare_cache(scratch: Path) -> str:
     """Build everything the guest would otherwise compile (slowly) and hand it over."""
     from scapkit.kmod import build, device
     from scapkit.kmod.vm import find_guest_kernel, kernel_headers_for
-    from scapkit.scapfile.cscan import cache_dir
+    from scapkit.scapfile.cext import cache_dir
 
     kernel = find_guest_kernel()
     kdir = kernel_headers_for(kernel.version)
@@ -319,7 +319,7 @@ def _warm_ebpf(scratch: Path) -> str:
     Returns how the guest's object was made."""
     from scapkit.ebpf import build as ebuild
     from scapkit.kmod.vm import boot_files, elf_section, find_guest_kernel
-    from scapkit.scapfile.cscan import cache_dir
+    from scapkit.scapfile.cext import cache_dir
 
     try:
         host_obj = ebuild.probe_object()

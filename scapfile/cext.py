@@ -1,11 +1,12 @@
 """Compile-on-first-use cffi extensions (API mode), cached per user.
 
-The same scheme as :mod:`scapkit.scapfile.cscan`: the C source carries its own cffi
+Used by the capture scanner (:mod:`.cscan`) and the read engine (``inspect/fastread``):
+the C source carries its own cffi
 declarations between ``/* --- cdef begin`` and ``/* --- cdef end`` markers; lines
 ``#ifdef FR_CFFI_CDEF`` / ``#endif`` around declarations only cffi may see
 (``extern "Python"`` callbacks) are dropped from what cffi reads. The module is built in
 a child process (compiler noise and crashes stay out of ours) into the cache directory
-of :func:`scapkit.scapfile.cscan.cache_dir`, named by a hash of everything that goes
+of :func:`cache_dir`, named by a hash of everything that goes
 into it, under a file lock, installed by atomic rename, and loaded with importlib. A
 failed build leaves ``<name>.failed`` (the compiler's message) so later runs do not
 retry; delete it to retry.
@@ -13,11 +14,13 @@ retry; delete it to retry.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import importlib.machinery
 import importlib.util
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import sysconfig
@@ -25,7 +28,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "cdef_of"]
+__all__ = ["load", "cdef_of", "cache_dir"]
 
 _BUILDER = r"""
 import sys, cffi
@@ -59,10 +62,48 @@ def _module_name(prefix: str, source: str) -> str:
     return f"_scapkit_{prefix}_" + h.hexdigest()[:20]
 
 
+def cache_dir() -> Path:
+    """Where compiled scanners are kept: ``$SCAPKIT_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/scapkit`` or ``~/.cache/scapkit``, else a private temp dir."""
+    explicit = os.environ.get("SCAPKIT_CACHE_DIR")
+    candidates = []
+    if explicit:
+        candidates.append(Path(explicit))
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        if xdg and os.path.isabs(xdg):
+            candidates.append(Path(xdg) / "scapkit")
+        try:
+            candidates.append(Path.home() / ".cache" / "scapkit")
+        except (RuntimeError, KeyError):
+            pass
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    candidates.append(Path(tempfile.gettempdir()) / f"scapkit-{uid}")
+    for d in candidates:
+        if _usable_dir(d):
+            return d
+    raise OSError(errno.EACCES, "no writable private cache directory for the C scanner")
+
+
+def _usable_dir(d: Path) -> bool:
+    """Create ``d`` (0700) if needed; usable when ours, a real dir, not group/world
+    writable (a shared directory could be handed a foreign shared library) and writable."""
+    try:
+        d.mkdir(mode=0o700, parents=True, exist_ok=True)
+        st = os.lstat(d)
+    except OSError:
+        return False
+    if not stat.S_ISDIR(st.st_mode):
+        return False
+    if hasattr(os, "getuid") and st.st_uid != os.getuid():
+        return False
+    if st.st_mode & 0o022:
+        return False
+    return os.access(d, os.W_OK | os.X_OK)
+
+
 def load(prefix: str, source_path: Path) -> Any:
     """The compiled module of ``source_path`` (built first if needed); raises on failure."""
-    from scapkit.scapfile.cscan import cache_dir
-
     if sys.byteorder != "little":
         raise RuntimeError("the C code assumes a little-endian host")
     source = source_path.read_text()
