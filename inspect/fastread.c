@@ -42,6 +42,9 @@
  * numbers below (fd types, fd flags, protocols) are checked against the Python
  * enums there. Little-endian hosts only.
  */
+#include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -61,6 +64,8 @@
 #define FR_REMOVE 7    /* a thread exited: Python removes it before the next event */
 #define FR_SYNC 8      /* Python must apply the change log (fr_log, fr_export), then call
                           again: the next event reads what Python has */
+#define FR_GONE 9      /* fr_run_mapped: the mapped file shrank under it (SIGBUS); out_pos
+                          is the block it was reading, the output ends before its line */
 
 /* Event kinds: which state handler an event code runs (fasttables.py). */
 #define FK_SLOW 0
@@ -368,6 +373,8 @@ struct fr_engine *fr_new(const struct fr_tables *t);
 void fr_free(struct fr_engine *e);
 int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint64_t base,
            size_t *out_pos);
+int fr_run_mapped(struct fr_engine *e, const uint8_t *map, size_t map_len, size_t pos,
+                  size_t end, size_t *out_pos);
 const uint8_t *fr_output(struct fr_engine *e, size_t *len);
 void fr_output_clear(struct fr_engine *e);
 void fr_invalidate(struct fr_engine *e);
@@ -802,6 +809,8 @@ struct priv {
     /* the filter's verdict by event code (2: it depends on more than the code) */
     uint8_t *verdict;
     const struct fr_filter *verdict_for;
+    /* where the block being read began, and the output then (fr_run_mapped) */
+    size_t ck_pos, ck_out;
 };
 
 static uint64_t mix64(uint64_t x)
@@ -5304,6 +5313,8 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
     int status = FR_MORE;
     P->err = 0;
     for (;;) {
+        P->ck_pos = pos;
+        P->ck_out = P->out.n;
         if (P->out.n >= e->out_limit) {
             status = FR_PAUSE;
             break;
@@ -5423,6 +5434,85 @@ int fr_run(struct fr_engine *e, const uint8_t *buf, size_t pos, size_t end, uint
     if (status != FR_ERROR && any_oom(P))
         status = FR_ERROR;
     *out_pos = pos;
+    return status;
+}
+
+/* ------------------------------------------------------------------------- */
+/* reading a mapped file that may shrink under us                              */
+
+/* A file truncated by another process while it is mapped raises SIGBUS at the first
+ * touch of a page past its new end. fr_run_mapped() runs fr_run() with a SIGBUS handler
+ * that, for a fault inside the map on this thread, jumps back out: the run ends at the
+ * block being read (its trailing length word, read first, is what faults when that
+ * block was cut), its partial line is dropped, and Python reads on with plain reads,
+ * which report the truncation as for any short file. Faults elsewhere go to the handler
+ * that was installed before (or the default action). The handler is installed while
+ * any thread is in fr_run_mapped and restored when the last one leaves. */
+
+static __thread sigjmp_buf *guard_jmp;
+static __thread const uint8_t *guard_lo, *guard_hi;
+static struct sigaction guard_prev;
+static int guard_users;
+static pthread_mutex_t guard_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void guard_bus(int sig, siginfo_t *si, void *uc)
+{
+    const uint8_t *a = (const uint8_t *)si->si_addr;
+    if (guard_jmp && a >= guard_lo && a < guard_hi)
+        siglongjmp(*guard_jmp, 1);
+    if ((guard_prev.sa_flags & SA_SIGINFO) && guard_prev.sa_sigaction) {
+        guard_prev.sa_sigaction(sig, si, uc);
+        return;
+    }
+    if (!(guard_prev.sa_flags & SA_SIGINFO) && guard_prev.sa_handler != SIG_DFL &&
+        guard_prev.sa_handler != SIG_IGN) {
+        guard_prev.sa_handler(sig);
+        return;
+    }
+    signal(SIGBUS, SIG_DFL);  /* the fault happens again, with the default action */
+}
+
+static void guard_enter(void)
+{
+    pthread_mutex_lock(&guard_lock);
+    if (guard_users++ == 0) {
+        struct sigaction sa;
+        memset(&sa, 0, sizeof sa);
+        sa.sa_sigaction = guard_bus;
+        sa.sa_flags = SA_SIGINFO;
+        sigemptyset(&sa.sa_mask);
+        sigaction(SIGBUS, &sa, &guard_prev);
+    }
+    pthread_mutex_unlock(&guard_lock);
+}
+
+static void guard_leave(void)
+{
+    pthread_mutex_lock(&guard_lock);
+    if (--guard_users == 0)
+        sigaction(SIGBUS, &guard_prev, NULL);
+    pthread_mutex_unlock(&guard_lock);
+}
+
+int fr_run_mapped(struct fr_engine *e, const uint8_t *map, size_t map_len, size_t pos,
+                  size_t end, size_t *out_pos)
+{
+    struct priv *P = e->priv;
+    sigjmp_buf jb;
+    guard_enter();
+    guard_lo = map;
+    guard_hi = map + map_len;
+    if (sigsetjmp(jb, 1)) {
+        guard_jmp = NULL;
+        guard_leave();
+        P->out.n = P->ck_out;
+        *out_pos = P->ck_pos;
+        return FR_GONE;
+    }
+    guard_jmp = &jb;
+    int status = fr_run(e, map, pos, end, 0, out_pos);
+    guard_jmp = NULL;
+    guard_leave();
     return status;
 }
 

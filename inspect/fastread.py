@@ -60,7 +60,7 @@ C_SOURCE_PATH = Path(__file__).with_name("fastread.c")
 
 # fastread.c's status codes, callback results and operations
 (FR_MORE, FR_NONEVENT, FR_INVALID, FR_SLOW, FR_PAUSE, FR_COUNT, FR_ERROR, FR_REMOVE,
- FR_SYNC) = range(9)
+ FR_SYNC, FR_GONE) = range(10)
 CB_OK, CB_SLOW, CB_ERROR, CB_NOCACHE = range(4)
 OP_ADD_FD, OP_REMOVE_FD, OP_PUT_FD = 1, 2, 3
 TOP_FDS, TOP_CLONE, TOP_EXEC, TOP_REMOVE, TOP_CREATE = 1, 2, 3, 4, 5
@@ -441,8 +441,16 @@ class FastListing:
         except (OSError, ValueError, AttributeError):
             return  # (not a file that maps: the reader's windows)
         self._map, self._map_size, self._map_file = mapped, info.st_size, f
+        self._map_fd = fd
         self._cmap = self.ffi.from_buffer(mapped)
         self._map_dropped = 0
+
+    def _block_len(self, pos: int) -> int:
+        """The length word of the block at ``pos`` of the mapped file, read with a plain
+        read (Python never touches the map: a file cut short under it would raise
+        SIGBUS); 0 when the file ends before it."""
+        word = os.pread(self._map_fd, 4, pos + 4)
+        return int.from_bytes(word, "little") if len(word) == 4 else 0
 
     def _hook_map(self, num: int) -> int | None:
         """_hook over the mapped file: from the reader's position to the end of the map,
@@ -453,14 +461,18 @@ class FastListing:
         if pos >= size:
             return num  # (past the map: a file that grew, or its end)
         e.num = num
-        mapped = self._map
         while True:
             end = min(size, pos + _MAP_WINDOW)  # (windows: what was read is let go)
             if size - pos >= 8:  # (a window holds the next block whole, at the least)
-                end = max(end, min(size, pos + int.from_bytes(mapped[pos + 4:pos + 8],
-                                                              "little")))
-            status = lib.fr_run(e, self._cmap, pos, end, 0, self._out_pos)
+                end = max(end, min(size, pos + self._block_len(pos)))
+            status = lib.fr_run_mapped(e, self._cmap, size, pos, end, self._out_pos)
             pos = self._out_pos[0]
+            if status == FR_GONE:
+                # The file was cut short under the map: the reader reads on from here
+                # with plain reads and reports what it finds (a truncated block, or
+                # the end), as for any short file.
+                self._map_size = size = pos
+                break
             if status == FR_REMOVE:
                 self._write_back(final=True)
                 self._after_python()
@@ -476,9 +488,11 @@ class FastListing:
         # more), anything else with the file positioned there (it reads on from it).
         block = b""
         if status in (FR_PAUSE, FR_SLOW) and size - pos >= 8:
-            blen = int.from_bytes(mapped[pos + 4:pos + 8], "little")
+            blen = self._block_len(pos)
             if 12 <= blen <= size - pos:
-                block = mapped[pos:pos + blen]
+                block = os.pread(self._map_fd, blen, pos)
+                if len(block) != blen:
+                    block = b""  # (cut short meanwhile: the reader finds out)
         r._buf, r._base, r._pos = block, pos, 0
         self._map_file.seek(pos + len(block))
         r.bytes_read = pos

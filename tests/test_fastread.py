@@ -850,3 +850,70 @@ def test_mapped_files(captures: list[Path], tmp_path: Path) -> None:
         for path in _damaged(tmp_path, CAPTURES[0]):
             same(path, options=RenderOptions(max_len=80))
     assert maps and all(maps)
+
+
+_SHRINK_SCRIPT = """
+import json, os, sys
+from scapkit.inspect import fastread
+from scapkit.inspect.listing import Listing
+from scapkit.inspect.render import RenderOptions
+from scapkit.scapfile.reader import CaptureReader
+
+path, cut = sys.argv[1], int(sys.argv[2])
+fastread._MAP_MIN, fastread._MAP_WINDOW = 0, 4096
+real_hook = fastread.FastListing._hook_map
+calls, gone = [], []
+
+def spy(self, num):
+    if not calls:  # (mapped by now; cut as another process could, while it is read)
+        os.truncate(path, cut)
+    calls.append(True)
+    size = self._map_size
+    out = real_hook(self, num)
+    gone.append(self._map_size < size)
+    return out
+fastread.FastListing._hook_map = spy
+
+reader = CaptureReader(path)
+with reader:
+    text = "\\n".join(Listing(options=RenderOptions(max_len=80)).lines(reader))
+print(json.dumps({"lines": text.split("\\n"), "damage": [str(d) for d in reader.damage],
+                  "mapped": bool(calls), "gone": any(gone)}))
+"""
+
+
+def test_a_mapped_file_cut_short_while_read(tmp_path: Path) -> None:
+    """A file truncated by another process while it is read in place (mapped) ends like a
+    file that was short from the start: every event before the cut, then the reader's
+    truncation message; no SIGBUS (run in a child: a crash must not take pytest down)."""
+    import json
+    import subprocess
+    import sys
+
+    from scapkit.scapfile.convert import convert
+
+    plain = tmp_path / "plain.scap"
+    convert(CAPTURES[0], plain, "none")
+    raw = plain.read_bytes()
+    # The cut: a page end inside a block, well past what is read ahead (so that the
+    # rest of that block faults).
+    pos = cut = 0
+    while pos < len(raw):
+        end = pos + struct.unpack_from("<I", raw, pos + 4)[0]
+        if pos > len(raw) // 2 and pos // 4096 != (end - 1) // 4096:
+            cut = (end - 1) // 4096 * 4096
+            break
+        pos = end
+    assert cut
+    short = _write(tmp_path / "short.scap", raw[:cut])
+    want_lines, _, want_damage = run(short, fast=True, options=RenderOptions(max_len=80))
+    assert want_damage, "the short file should read as truncated"
+
+    victim = _write(tmp_path / "victim.scap", raw)
+    p = subprocess.run([sys.executable, "-c", _SHRINK_SCRIPT, str(victim), str(cut)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, f"status {p.returncode}: {p.stderr[-2000:]}"
+    got = json.loads(p.stdout)
+    assert got["mapped"] and got["gone"], "the cut was not met inside the map"
+    assert got["lines"] == want_lines and len(want_lines) > 100
+    assert got["damage"] == want_damage
