@@ -8,10 +8,6 @@ Golden comparisons with sysdig 0.29.3 (``-p``, ``-j``, filters with ``exists``, 
 mounts, labels and probes (k8s metadata comes from container labels), messages written
 to /dev/log, tracers (simple and JSON forms, fragments, errors, more open spans than
 sysdig's pool holds). Unit tests cover the parsers and the window arithmetic.
-
-The default listing of captures with tracers or /dev/log writes is compared on the Python
-path (``SCAPKIT_PURE=1``): those events change how sysdig shows a write, which the C read
-engine leaves to the Python engine.
 """
 
 from __future__ import annotations
@@ -84,12 +80,6 @@ def utc() -> None:
     time.tzset()
     fields_evt._tz_offset.cache_clear()
     fields_evt._clock.cache_clear()
-
-
-@pytest.fixture
-def pure(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The Python read path (tracers and /dev/log writes are not the C engine's)."""
-    monkeypatch.setenv("SCAPKIT_PURE", "1")
 
 
 def scap(*args: str) -> subprocess.CompletedProcess[bytes]:
@@ -363,7 +353,7 @@ def test_fd_cport_of_connected_sockets(sysdig: str, capture: Path) -> None:
 @pytest.mark.parametrize("name", SYNTHETIC)
 @pytest.mark.parametrize("options", [[], ["-j"]], ids=["p", "json"])
 def test_new_fields_on_synthetic_captures(sysdig: str, synthetic: dict[str, Path], name: str,
-                                          options: list[str], pure: None) -> None:
+                                          options: list[str]) -> None:
     fmt = JSON_FMT if options else FMT
     same(sysdig, synthetic[name], *options, "-p", fmt)
     same(sysdig, synthetic[name], *options)  # the default listing
@@ -410,8 +400,8 @@ SYNTHETIC_FILTERS = {
 
 @pytest.mark.sysdig
 @pytest.mark.parametrize("name", SYNTHETIC)
-def test_filters_on_synthetic_captures(sysdig: str, synthetic: dict[str, Path], name: str,
-                                       pure: None) -> None:
+def test_filters_on_synthetic_captures(sysdig: str, synthetic: dict[str, Path],
+                                       name: str) -> None:
     selected = 0
     for text in SYNTHETIC_FILTERS[name]:
         for opts in ([], ["-d"]):
@@ -422,8 +412,8 @@ def test_filters_on_synthetic_captures(sysdig: str, synthetic: dict[str, Path], 
 
 
 @pytest.mark.sysdig
-def test_span_nargs_needs_a_field_that_tracks_spans(sysdig: str, synthetic: dict[str, Path],
-                                                    pure: None) -> None:
+def test_span_nargs_needs_a_field_that_tracks_spans(sysdig: str,
+                                                    synthetic: dict[str, Path]) -> None:
     alone = same(sysdig, synthetic["tracers"], "-p", "*%evt.num %span.nargs %span.id")
     tracked = same(sysdig, synthetic["tracers"], "-p", "*%evt.num %span.nargs", "span.time exists")
     assert b"<NA> " in alone and b" 2\n" in tracked
