@@ -10,12 +10,12 @@ These declarations are the specification, the writer and the test oracle. The
 reader's hot path (events) uses the precompiled ``struct`` plans in
 :mod:`scapkit.scapfile.reader` (and the C scanner in :mod:`.cscan`), kept in agreement with these by property tests.
 Metadata blocks are parsed with these declarations directly (never with
-construct's ``.compile()``, which drops checks).
+construct's ``.compile()``, which drops checks). The block codes, fixed sizes and
+enums live in :mod:`.blockids` (re-exported here), which the read path imports
+without construct.
 """
 
 from __future__ import annotations
-
-import enum
 
 from construct import (
     Array,
@@ -39,83 +39,34 @@ from construct import (
     this,
 )
 
-
-class BlockType(enum.IntEnum):
-    """Block type codes, with libscap's names (``*_INT``: pre-release numbering)."""
-
-    SHB = 0x0A0D0D0A
-    MI = 0x201
-    MI_INT = 0x8002ABCD
-    PL_V1 = 0x202
-    PL_V1_INT = 0x8000ABCD
-    PL_V2 = 0x207
-    PL_V2_INT = 0x8013ABCD
-    PL_V3 = 0x209
-    PL_V3_INT = 0x8014ABCD
-    PL_V4 = 0x210
-    PL_V5 = 0x211
-    PL_V6 = 0x212
-    PL_V7 = 0x213
-    PL_V8 = 0x214
-    PL_V9 = 0x215
-    FDL = 0x203
-    FDL_INT = 0x8001ABCD
-    FDL_V2 = 0x218
-    EV = 0x204
-    EV_INT = 0x8010ABCD
-    EV_V2 = 0x216
-    EV_V2_LARGE = 0x221
-    EVF = 0x208
-    EVF_V2 = 0x217
-    EVF_V2_LARGE = 0x222
-    IL = 0x205
-    IL_INT = 0x8011ABCD
-    IL_V2 = 0x219
-    UL = 0x206
-    UL_INT = 0x8012ABCD
-    UL_V2 = 0x220
-
-
-SHB_MAGIC = 0x1A2B3C4D
-SHB_MAGIC_SWAPPED = 0x4D3C2B1A
-#: Highest major version we read; minor versions 0..2 are known.
-CURRENT_MAJOR_VERSION = 1
-CURRENT_MINOR_VERSION = 2
-
-#: Process-list block type -> layout version (1..9).
-PL_VERSIONS: dict[int, int] = {
-    BlockType.PL_V1: 1, BlockType.PL_V1_INT: 1,
-    BlockType.PL_V2: 2, BlockType.PL_V2_INT: 2,
-    BlockType.PL_V3: 3, BlockType.PL_V3_INT: 3,
-    BlockType.PL_V4: 4, BlockType.PL_V5: 5, BlockType.PL_V6: 6,
-    BlockType.PL_V7: 7, BlockType.PL_V8: 8, BlockType.PL_V9: 9,
-}
-FDL_TYPES = frozenset({BlockType.FDL, BlockType.FDL_INT, BlockType.FDL_V2})
-IL_TYPES = frozenset({BlockType.IL, BlockType.IL_INT, BlockType.IL_V2})
-UL_TYPES = frozenset({BlockType.UL, BlockType.UL_INT, BlockType.UL_V2})
-MI_TYPES = frozenset({BlockType.MI, BlockType.MI_INT})
-
-#: Event block type -> (has nparams in the event header, has 32-bit flags, large payload).
-EVENT_BLOCKS: dict[int, tuple[bool, bool, bool]] = {
-    BlockType.EV: (False, False, False),
-    BlockType.EV_INT: (False, False, False),
-    BlockType.EVF: (False, True, False),
-    BlockType.EV_V2: (True, False, False),
-    BlockType.EVF_V2: (True, True, False),
-    BlockType.EV_V2_LARGE: (True, False, True),
-    BlockType.EVF_V2_LARGE: (True, True, True),
-}
-
-#: Short kind names used in summaries ("EV", "PL", ...).
-def block_kind(block_type: int) -> str:
-    """A short human name for a block type: ``"EV v2"``, ``"PL v9"``, ``"unknown 0x..."``."""
-    try:
-        name = BlockType(block_type).name
-    except ValueError:
-        return f"unknown 0x{block_type:x}"
-    base, _, rest = name.partition("_")
-    rest = rest.replace("_INT", " (pre-release)").replace("_LARGE", " large").replace("V", "v")
-    return f"{base} {rest}".strip() if rest else base
+from .blockids import (  # noqa: F401  (re-exported: the codes belong with the layouts)
+    BLOCK_HEADER_SIZE,
+    BLOCK_TRAILER_SIZE,
+    CURRENT_MAJOR_VERSION,
+    CURRENT_MINOR_VERSION,
+    EVENT_BLOCKS,
+    EVENT_HEADER_V1_SIZE,
+    EVENT_HEADER_V2_SIZE,
+    FDL_TYPES,
+    IL_TYPES,
+    MACHINE_INFO_SIZE,
+    MI_TYPES,
+    MIN_BLOCK_SIZE,
+    PL_VERSIONS,
+    SCAP_MAX_PATH_SIZE,
+    SECTION_HEADER_FIXED_SIZE,
+    SHB_MAGIC,
+    SHB_MAGIC_SWAPPED,
+    UL_TYPES,
+    USERBLOCK_TYPE_GROUP,
+    USERBLOCK_TYPE_USER,
+    BlockType,
+    FdType,
+    IfType,
+    NAME_FD_TYPES,
+    block_kind,
+    padded,
+)
 
 
 # ---------------------------------------------------------------------------
@@ -127,14 +78,6 @@ BlockHeader = Struct(
     "block_type" / Int32ul,
     "block_total_length" / Int32ul,
 )
-BLOCK_HEADER_SIZE = 8
-BLOCK_TRAILER_SIZE = 4
-MIN_BLOCK_SIZE = BLOCK_HEADER_SIZE + BLOCK_TRAILER_SIZE
-
-
-def padded(n: int) -> int:
-    """Round ``n`` up to a multiple of 4, as libscap's ``scap_normalize_block_len``."""
-    return (n + 3) & ~3
 
 
 # ---------------------------------------------------------------------------
@@ -149,7 +92,6 @@ SectionHeader = Struct(
     "section_length" / Int64sl,  # -1 (0xffff...) means "not specified"
     "options" / GreedyBytes,  # pcapng options; libscap skips them
 )
-SECTION_HEADER_FIXED_SIZE = 16
 
 #: One pcapng option: code, length, value padded to 4 bytes (code 0 ends the list).
 PcapngOption = Struct(
@@ -174,7 +116,6 @@ MachineInfo = Struct(
     "reserved3" / Int64ul,
     "reserved4" / Int64ul,
 )
-MACHINE_INFO_SIZE = 180
 
 # ---------------------------------------------------------------------------
 # Process list block, entry layouts v1..v9
@@ -267,31 +208,6 @@ PROCESS_ENTRIES = {v: process_entry(v) for v in range(1, 10)}
 # ---------------------------------------------------------------------------
 
 
-class FdType(enum.IntEnum):
-    """``scap_fd_type``."""
-
-    UNKNOWN = 0
-    FILE = 1
-    DIRECTORY = 2
-    IPV4_SOCK = 3
-    IPV6_SOCK = 4
-    IPV4_SERVSOCK = 5
-    IPV6_SERVSOCK = 6
-    FIFO = 7
-    UNIX_SOCK = 8
-    EVENT = 9
-    UNSUPPORTED = 10
-    SIGNALFD = 11
-    EVENTPOLL = 12
-    INOTIFY = 13
-    TIMERFD = 14
-    NETLINK = 15
-    FILE_V2 = 16
-    BPF = 17
-    USERFAULTFD = 18
-    IOURING = 19
-    MEMFD = 20
-    PIDFD = 21
 
 
 _FD_INFO = {
@@ -325,7 +241,7 @@ def fd_entry(v2: bool) -> Struct:
         "info" / Switch(
             this.type,
             _FD_INFO,
-            default=If(lambda c: c.type != FdType.UNKNOWN and c.type in _NAME_TYPES,
+            default=If(lambda c: c.type != FdType.UNKNOWN and c.type in NAME_FD_TYPES,
                        _FD_NAME_ONLY),
         ),
     ]
@@ -338,11 +254,6 @@ def fd_entry(v2: bool) -> Struct:
     return Struct(*fields)
 
 
-_NAME_TYPES = frozenset({
-    FdType.FIFO, FdType.FILE, FdType.DIRECTORY, FdType.UNSUPPORTED, FdType.EVENT,
-    FdType.SIGNALFD, FdType.EVENTPOLL, FdType.INOTIFY, FdType.TIMERFD, FdType.NETLINK,
-    FdType.BPF, FdType.USERFAULTFD, FdType.IOURING, FdType.MEMFD, FdType.PIDFD,
-})
 FD_ENTRY_V1 = fd_entry(False)
 FD_ENTRY_V2 = fd_entry(True)
 FdListHead = Struct("tid" / Int64sl)
@@ -352,18 +263,6 @@ FdListHead = Struct("tid" / Int64sl)
 # ---------------------------------------------------------------------------
 
 
-class IfType(enum.IntEnum):
-    """``scap_ifinfo_type``."""
-
-    UNKNOWN = 0
-    IPV4 = 1
-    IPV6 = 2
-    IPV4_NOLINKSPEED = 3
-    IPV6_NOLINKSPEED = 4
-
-
-#: Without linkspeed the name field is a full SCAP_MAX_PATH_SIZE array on disk.
-SCAP_MAX_PATH_SIZE = 1024
 
 _IF_BODY = {
     IfType.IPV4: Struct(
@@ -406,8 +305,6 @@ InterfaceEntryV2 = Struct(
 # User list block
 # ---------------------------------------------------------------------------
 
-USERBLOCK_TYPE_USER = 0
-USERBLOCK_TYPE_GROUP = 1
 
 _USER = Struct(
     "uid" / Int32ul, "gid" / Int32ul, "name" / Str16, "homedir" / Str16, "shell" / Str16,
@@ -446,8 +343,6 @@ EventHeaderV1 = Struct(
     "len" / Int32ul,
     "type" / Int16ul,
 )
-EVENT_HEADER_V2_SIZE = 26
-EVENT_HEADER_V1_SIZE = 22
 
 
 def _large_payload(ctx) -> bool:  # type: ignore[no-untyped-def]

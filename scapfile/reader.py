@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, BinaryIO
 
-from . import blocks as B
+from . import blockids as B
 from . import snapshot as S
 from .errors import FormatError, NotACaptureError, TruncatedError
 from .event_table import EVENTS, NUM_EVENTS

@@ -19,10 +19,9 @@ import io
 import ipaddress
 import struct
 from dataclasses import dataclass, field
+from typing import Any
 
-from construct import ConstructError
-
-from . import blocks as B
+from . import blockids as B
 from .errors import FormatError
 
 
@@ -173,8 +172,18 @@ def _nul_list(raw: bytes) -> list[str]:
     return [_s(x) for x in raw.split(b"\0")]
 
 
+def _layouts() -> Any:
+    """The construct declarations (:mod:`.blocks`), imported when first needed: the
+    fast readers do without them, and construct is a tenth of a plain read's startup."""
+    from . import blocks
+
+    return blocks
+
+
 def _entries(body: bytes, base: int, parse_one, what: str):
     """Parse consecutive entries while 4 or more bytes remain (the rest is padding)."""
+    from construct import ConstructError
+
     stream = io.BytesIO(body)
     n = len(body)
     while n - stream.tell() >= 4:
@@ -310,8 +319,8 @@ def _fast_processes(version: int, body) -> list[ProcessInfo] | None:
     return out
 
 
-#: Fd types whose entry holds a name only (blocks._NAME_TYPES).
-_NAME_ONLY = frozenset(int(t) for t in B._NAME_TYPES)
+#: Fd types whose entry holds a name only (blocks.NAME_FD_TYPES).
+_NAME_ONLY = frozenset(int(t) for t in B.NAME_FD_TYPES)
 _T = B.FdType
 
 
@@ -449,7 +458,7 @@ def parse_machine_info(body: bytes, offset: int, *, fast: bool = True) -> Machin
         return MachineInfo(num_cpus=ncpu, memory_size_bytes=mem, max_pid=maxpid,
                            hostname=_s(host.split(b"\0", 1)[0]), boot_ts_epoch=boot,
                            flags=flags)
-    c = B.MachineInfo.parse(body[: B.MACHINE_INFO_SIZE])
+    c = _layouts().MachineInfo.parse(body[: B.MACHINE_INFO_SIZE])
     return MachineInfo(
         num_cpus=c.num_cpus,
         memory_size_bytes=c.memory_size_bytes,
@@ -468,7 +477,7 @@ def parse_processes(block_type: int, body: bytes, offset: int, *, fast: bool = T
     if done is not None:
         yield from done
         return
-    spec = B.PROCESS_ENTRIES[version]
+    spec = _layouts().PROCESS_ENTRIES[version]
 
     def one(stream: io.BytesIO) -> ProcessInfo:
         c = spec.parse_stream(stream)
@@ -523,7 +532,7 @@ def parse_fds(block_type: int, body: bytes, offset: int, *, fast: bool = True
     done = _fast_fds(block_type == B.BlockType.FDL_V2, body) if fast else None
     if done is not None:
         return tid, done, None
-    spec = B.FD_ENTRY_V2 if block_type == B.BlockType.FDL_V2 else B.FD_ENTRY_V1
+    spec = _layouts().FD_ENTRY_V2 if block_type == B.BlockType.FDL_V2 else _layouts().FD_ENTRY_V1
 
     def one(stream: io.BytesIO) -> FdInfo:
         c = spec.parse_stream(stream)
@@ -567,7 +576,7 @@ def parse_interfaces(block_type: int, body: bytes, offset: int, *, fast: bool = 
     if done is not None:
         yield from done
         return
-    spec = B.InterfaceEntryV2 if v2 else B.InterfaceEntryV1
+    spec = _layouts().InterfaceEntryV2 if v2 else _layouts().InterfaceEntryV1
 
     def one(stream: io.BytesIO) -> InterfaceInfo:
         c = spec.parse_stream(stream)
@@ -591,7 +600,7 @@ def parse_users(block_type: int, body: bytes, offset: int, *, fast: bool = True)
     if done is not None:
         yield from done
         return
-    spec = B.UserEntryV2 if v2 else B.UserEntryV1
+    spec = _layouts().UserEntryV2 if v2 else _layouts().UserEntryV1
 
     def one(stream: io.BytesIO) -> UserInfo | GroupInfo:
         c = spec.parse_stream(stream)
@@ -614,7 +623,7 @@ def _nul_join(items: list[str]) -> bytes:
 
 
 def build_machine_info(m: MachineInfo) -> bytes:
-    return B.MachineInfo.build(dict(
+    return _layouts().MachineInfo.build(dict(
         num_cpus=m.num_cpus, memory_size_bytes=m.memory_size_bytes, max_pid=m.max_pid,
         hostname=_b(m.hostname)[:127].ljust(128, b"\0"), boot_ts_epoch=m.boot_ts_epoch, flags=m.flags,
         reserved3=0, reserved4=0,
@@ -630,7 +639,7 @@ _PL9_TAIL = struct.Struct("<IBQQQ")
 def build_process(p: ProcessInfo) -> bytes:
     """One PL v9 entry (its ``sub_len`` prefix included)."""
     # A v9 entry is the v8 layout behind a length prefix, then the optional tail.
-    core = B.PROCESS_ENTRIES[8].build(dict(
+    core = _layouts().PROCESS_ENTRIES[8].build(dict(
         tid=p.tid, pid=p.pid, ptid=p.ptid, sid=p.sid, vpgid=p.vpgid,
         comm=_b(p.comm), exe=_b(p.exe), exepath=_b(p.exepath), args=_nul_join(p.args),
         cwd=_b(p.cwd), fdlimit=p.fdlimit, flags=p.flags, uid=p.uid, gid=p.gid,
@@ -668,7 +677,7 @@ def build_fd(f: FdInfo) -> bytes:
     else:
         info = dict(fname=_b(f.name))
     # A v2 entry is the v1 layout behind a length prefix, then the optional dev.
-    entry = B.FD_ENTRY_V1.build(dict(fd=f.fd, ino=f.ino, type=t, info=info))
+    entry = _layouts().FD_ENTRY_V1.build(dict(fd=f.fd, ino=f.ino, type=t, info=info))
     if f.dev is not None:
         entry += struct.pack("<I", f.dev)
     return struct.pack("<I", len(entry) + 4) + entry
@@ -685,7 +694,7 @@ def build_interface(i: InterfaceInfo) -> bytes:
     t = B.IfType.IPV6 if v6 else B.IfType.IPV4
     body = dict(addr=_ip_raw(i.addr, v6), netmask=_ip_raw(i.netmask, v6),
                 bcast=_ip_raw(i.bcast, v6), linkspeed=i.linkspeed, ifname=name)
-    entry = B.InterfaceEntryV1.build(dict(type=t, ifnamelen=len(name), body=body))
+    entry = _layouts().InterfaceEntryV1.build(dict(type=t, ifnamelen=len(name), body=body))
     return struct.pack("<I", len(entry)) + entry
 
 
@@ -698,5 +707,5 @@ def build_user(u: UserInfo | GroupInfo) -> bytes:
     else:
         data = dict(gid=u.gid, name=_b(u.name))
         kind = B.USERBLOCK_TYPE_GROUP
-    entry = B.UserEntryV1.build(dict(kind=kind, data=data))
+    entry = _layouts().UserEntryV1.build(dict(kind=kind, data=data))
     return struct.pack("<I", len(entry) + 4) + entry

@@ -13,7 +13,7 @@ import stat
 import struct
 from pathlib import Path
 
-from .blocks import EVENT_BLOCKS, MIN_BLOCK_SIZE, BlockType
+from .blockids import EVENT_BLOCKS, MIN_BLOCK_SIZE, BlockType
 from .errors import FormatError
 from .reader import block_type_plausible
 from .source import GZIP_MAGIC, ZSTD_MAGIC

@@ -304,7 +304,7 @@ v4 = st.builds(ipaddress.IPv4Address, i32u)
 v6 = st.builds(ipaddress.IPv6Address, st.integers(0, (1 << 128) - 1))
 port = st.integers(0, 0xFFFF)
 u8 = st.integers(0, 255)
-NAME_TYPES = sorted(int(t) for t in B._NAME_TYPES)
+NAME_TYPES = sorted(int(t) for t in B.NAME_FD_TYPES)
 
 
 @st.composite
@@ -389,7 +389,7 @@ def test_snapshot_written_parses_with_construct(machine, procs, fdl, tid, ifs, u
         if f.type == B.FdType.FILE_V2:
             assert (c.info.open_flags, c.info.fname, c.extra.dev) == \
                 (f.open_flags, _b(f.name), f.dev)
-        elif f.type in B._NAME_TYPES or f.type == B.FdType.UNIX_SOCK:
+        elif f.type in B.NAME_FD_TYPES or f.type == B.FdType.UNIX_SOCK:
             assert c.info.fname == _b(f.name)
     for i in ifs:
         raw = S.build_interface(i)

@@ -120,7 +120,7 @@ def _fd(r: random.Random, v2: bool) -> bytes:
         info = dict(source=r.getrandbits(64), destination=r.getrandbits(64), fname=_text(r))
     elif t == B.FdType.FILE_V2:
         info = dict(open_flags=r.getrandbits(32), fname=_text(r))
-    elif t in B._NAME_TYPES:
+    elif t in B.NAME_FD_TYPES:
         info = dict(fname=_text(r))
     entry = B.FD_ENTRY_V1.build(dict(fd=r.randrange(-1, 1 << 20), ino=r.getrandbits(64),
                                      type=t, info=info))

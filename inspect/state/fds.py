@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv6Address
 
-from scapkit.scapfile.blocks import FdType
+from scapkit.scapfile.blockids import FdType
 from scapkit.scapfile.params import format_ipv4, format_ipv6
 
 from .paths import c_string, sanitize, to_text

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address
 
-from scapkit.scapfile.blocks import FdType
+from scapkit.scapfile.blockids import FdType
 from scapkit.scapfile.snapshot import InterfaceInfo
 
 from .fds import FdInfo
