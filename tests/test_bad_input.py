@@ -880,7 +880,7 @@ def test_decompression_bomb_between_events(kind: str) -> None:
 
 from typer.testing import CliRunner  # noqa: E402
 
-from scapkit.cli.main import app  # noqa: E402
+from scapkit.cli.app import app  # noqa: E402
 
 runner = CliRunner()
 

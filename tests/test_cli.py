@@ -11,7 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from support import CAPTURES, DATA
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 
 runner = CliRunner()
 CURL = DATA / "curl_google.scap"

@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import run_sysdig
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.ebpf import build
 from scapkit.ebpf.capture import decode_event, record_command
 from scapkit.ebpf.driver import (RING_MAX, RING_MIN, RINGS_TOTAL_MAX, EbpfDriver, ring_bytes,

@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import run_sysdig
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.ebpf.capture import decode_event, record_command
 from scapkit.ebpf.driver import unavailable_reason
 from scapkit.scapfile.event_table import sysdig_029_event_info

@@ -8,7 +8,7 @@ import sys
 from typer.testing import CliRunner
 
 from support import DATA, REPO
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 
 runner = CliRunner()
 CAPTURE = DATA / "test_ipv6_client.scap"

@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 
 from support import CAPTURES, DATA
 from test_state import Capture, open_file, proc, snapshot, socket, unix_tuple, write_capture
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.inspect import fields_evt
 from scapkit.inspect.fields import CLASSES, FIELDS
 from scapkit.inspect.filter.compiler import compile_filter

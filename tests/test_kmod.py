@@ -16,7 +16,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import DATA, REPO
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.kmod import build as kbuild
 from scapkit.kmod import device, driver, loader, vm
 from scapkit.scapfile import blocks as B

@@ -23,7 +23,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import CAPTURES, DATA, run_sysdig
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.inspect import fields_evt
 from scapkit.inspect.fields import FIELDS, CLASSES, parse_field, value_json, value_text
 from scapkit.inspect.format import DEFAULT_FORMAT, EventFormat, FormatSyntaxError, unescape

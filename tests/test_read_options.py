@@ -25,7 +25,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import CAPTURES, DATA, run_sysdig
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.cli.progress import CountingFile, ReadProgress, format_line
 from scapkit.inspect import fields_evt
 from scapkit.inspect.stdsort import cxx_sort

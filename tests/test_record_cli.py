@@ -147,7 +147,7 @@ def test_drops_are_in_the_summary(tmp_path: Path, capsys: pytest.CaptureFixture[
 def test_everything_after_the_double_dash_is_the_command(monkeypatch: pytest.MonkeyPatch) -> None:
     from typer.testing import CliRunner
 
-    from scapkit.cli.main import app
+    from scapkit.cli.app import app
 
     seen: dict = {}  # type: ignore[type-arg]
 

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from support import CAPTURES, run_sysdig
-from scapkit.cli.main import app
+from scapkit.cli.app import app
 from scapkit.scapfile.convert import convert
 from scapkit.scapfile.reader import CaptureReader
 
