@@ -18,7 +18,6 @@ what they derive from gives a new key, and the tables are built again.
 from __future__ import annotations
 
 import array
-import hashlib
 import marshal
 import os
 import sys
@@ -27,6 +26,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from scapkit.scapfile.cext import sha256
 from scapkit.scapfile.event_table import (EF, EVENTS, NUM_EVENTS, PT, EventInfo, ParamInfo,
                                           sysdig_029_event_info)
 from scapkit.scapfile.events import GENERIC_CODES, LARGE_PAYLOAD
@@ -495,7 +495,7 @@ def _sources_key(sysdig_compat: bool) -> str:
     packages (name, size, modification time), the interpreter, the setting."""
     from scapkit.scapfile import events as _events
 
-    h = hashlib.sha256(f"{_CACHE_FORMAT} {sysdig_compat} {sys.version}".encode())
+    h = sha256(f"{_CACHE_FORMAT} {sysdig_compat} {sys.version}".encode())
     for root in (Path(__file__).parent, Path(_events.__file__).parent):
         stack = [root]
         while stack:

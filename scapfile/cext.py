@@ -15,20 +15,17 @@ retry; delete it to retry.
 from __future__ import annotations
 
 import errno
-import hashlib
 import importlib.machinery
 import importlib.util
 import os
-import shutil
 import stat
-import subprocess
 import sys
 import sysconfig
-import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "cdef_of", "cache_dir"]
+__all__ = ["load", "cdef_of", "cache_dir", "sha256"]
 
 _BUILDER = r"""
 import sys, cffi
@@ -50,10 +47,23 @@ def cdef_of(source: str) -> str:
     return "\n".join(lines) + "\n"
 
 
+def sha256(data: bytes = b"") -> Any:
+    """``hashlib.sha256``, from CPython's built-in module when it has one: hashlib loads
+    OpenSSL first, some 2 ms of every run's startup for the two cache keys."""
+    try:
+        from _sha2 import sha256 as impl  # (3.12 on)
+    except ImportError:
+        try:
+            from _sha256 import sha256 as impl  # (3.11)
+        except ImportError:
+            from hashlib import sha256 as impl
+    return impl(data)
+
+
 def _module_name(prefix: str, source: str) -> str:
     import cffi
 
-    h = hashlib.sha256()
+    h = sha256()
     for part in (source, _BUILDER, sys.version, sys.implementation.cache_tag or "",
                  sysconfig.get_platform(), cffi.__version__,
                  importlib.machinery.EXTENSION_SUFFIXES[0]):
@@ -65,24 +75,28 @@ def _module_name(prefix: str, source: str) -> str:
 def cache_dir() -> Path:
     """Where compiled scanners are kept: ``$SCAPKIT_CACHE_DIR``, else
     ``$XDG_CACHE_HOME/scapkit`` or ``~/.cache/scapkit``, else a private temp dir."""
-    explicit = os.environ.get("SCAPKIT_CACHE_DIR")
-    candidates = []
-    if explicit:
-        candidates.append(Path(explicit))
-    else:
-        xdg = os.environ.get("XDG_CACHE_HOME")
-        if xdg and os.path.isabs(xdg):
-            candidates.append(Path(xdg) / "scapkit")
-        try:
-            candidates.append(Path.home() / ".cache" / "scapkit")
-        except (RuntimeError, KeyError):
-            pass
-    uid = os.getuid() if hasattr(os, "getuid") else 0
-    candidates.append(Path(tempfile.gettempdir()) / f"scapkit-{uid}")
-    for d in candidates:
+    for d in _cache_candidates():
         if _usable_dir(d):
             return d
     raise OSError(errno.EACCES, "no writable private cache directory for the C scanner")
+
+
+def _cache_candidates() -> Iterator[Path]:
+    explicit = os.environ.get("SCAPKIT_CACHE_DIR")
+    if explicit:
+        yield Path(explicit)
+    else:
+        xdg = os.environ.get("XDG_CACHE_HOME")
+        if xdg and os.path.isabs(xdg):
+            yield Path(xdg) / "scapkit"
+        try:
+            yield Path.home() / ".cache" / "scapkit"
+        except (RuntimeError, KeyError):
+            pass
+    import tempfile  # (only now: it costs a few ms of startup)
+
+    uid = os.getuid() if hasattr(os, "getuid") else 0
+    yield Path(tempfile.gettempdir()) / f"scapkit-{uid}"
 
 
 def _usable_dir(d: Path) -> bool:
@@ -125,6 +139,10 @@ def load(prefix: str, source_path: Path) -> Any:
 
 
 def _build(source: str, name: str, d: Path, target: Path, failed: Path) -> None:
+    import shutil
+    import subprocess
+    import tempfile
+
     cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
     if not cc or shutil.which(cc[0]) is None:
         raise RuntimeError(f"no C compiler ({' '.join(cc) or 'cc'} not found)")

@@ -14,8 +14,6 @@ import zlib
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
-import zstandard
-
 from .errors import CompressionError, FormatError
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -65,6 +63,8 @@ class _DecompressingStream:
     """Common chunked driver for gzip and zstd (multi-member/multi-frame aware)."""
 
     compression = "?"
+    #: What the decoder raises on corrupt data.
+    _errors: tuple[type[BaseException], ...] = (zlib.error, EOFError)
 
     def __init__(self, f: BinaryIO, head: bytes) -> None:
         self._f = f
@@ -95,7 +95,7 @@ class _DecompressingStream:
                 break
             try:
                 out, self._pending = self._feed(memoryview(data))
-            except (zlib.error, zstandard.ZstdError, EOFError) as exc:
+            except self._errors as exc:
                 self.error = CompressionError(
                     f"corrupt {self.compression} data ({exc})",
                     self._out_offset + len(self._out),
@@ -143,6 +143,9 @@ class ZstdStream(_DecompressingStream):
     compression = "zstd"
 
     def _new_decoder(self):
+        import zstandard  # (here: plain and gzip files do without it)
+
+        self._errors = (zstandard.ZstdError, EOFError)
         return zstandard.ZstdDecompressor().decompressobj()
 
     def _feed(self, data: memoryview) -> tuple[bytes, memoryview]:

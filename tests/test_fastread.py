@@ -764,7 +764,7 @@ def test_light_compile_is_the_registry_compile(captures: list[Path], text: str) 
 
 def test_a_plain_read_does_not_load_the_field_registry(tmp_path: Path) -> None:
     """``scap read FILE [simple filter]`` never imports the field registry (it costs more
-    than the rest of the startup)."""
+    than the rest of the startup), nor construct, zstandard or the socket module."""
     import subprocess
     import sys
 
@@ -776,7 +776,9 @@ def test_a_plain_read_does_not_load_the_field_registry(tmp_path: Path) -> None:
             "    with r:\n"
             "        n = sum(1 for _ in Listing(filter_text=text).lines(r))\n"
             "    assert n > 0\n"
-            "assert 'scapkit.inspect.fields' not in sys.modules, 'registry loaded'\n")
+            "assert 'scapkit.inspect.fields' not in sys.modules, 'registry loaded'\n"
+            "for name in ('construct', 'zstandard', 'socket', 'hashlib'):\n"
+            "    assert name not in sys.modules, name + ' loaded'\n")
     for attempt in range(2):  # (the first may build the C tables: that loads it)
         p = subprocess.run([sys.executable, "-c", code, str(CAPTURES[0])],
                            capture_output=True, text=True)

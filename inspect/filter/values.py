@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ipaddress
 import re
-import socket
 from collections.abc import Callable, Iterable
 
 _C_SPACE = " \t\n\v\f\r"
@@ -82,6 +81,8 @@ def parse_port(text: str) -> int:
         if v > 0x7FFFFFFF:  # std::stoi overflows
             raise ValueError(f"{text} is not a valid port number")
         return v & 0xFFFF
+    import socket  # (here: a third of the filter package's import time otherwise)
+
     try:
         return socket.getservbyname(text)
     except (OSError, UnicodeError, ValueError):
@@ -93,7 +94,13 @@ def parse_port(text: str) -> int:
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
 
+#: Address families, as socket.AF_INET and AF_INET6 (Linux).
+_AF_INET, _AF_INET6 = 2, 10
+
+
 def _pton(family: int, text: str) -> bytes | None:
+    import socket
+
     try:
         return socket.inet_pton(family, text)
     except (OSError, UnicodeError, ValueError):
@@ -101,14 +108,14 @@ def _pton(family: int, text: str) -> bytes | None:
 
 
 def parse_ipv4(text: str) -> ipaddress.IPv4Address:
-    raw = _pton(socket.AF_INET, text)
+    raw = _pton(_AF_INET, text)
     if raw is None:
         raise ValueError(f"unrecognized IPv4 address {text}")
     return ipaddress.IPv4Address(raw)
 
 
 def parse_ipv6(text: str) -> ipaddress.IPv6Address:
-    raw = _pton(socket.AF_INET6, text)
+    raw = _pton(_AF_INET6, text)
     if raw is None:
         raise ValueError(f"unrecognized IPv6 address {text}")
     return ipaddress.IPv6Address(raw)
@@ -123,7 +130,7 @@ def parse_ipv4_net(text: str) -> ipaddress.IPv4Network:
     if "/" not in text:
         raise ValueError(f"unrecognized IP network {text}")
     ip, _, mask = text.partition("/")
-    raw = _pton(socket.AF_INET, ip)
+    raw = _pton(_AF_INET, ip)
     if raw is None:
         raise ValueError(f"unrecognized IP address {text}")
     bits = parse_c_int(mask, False, 8)
@@ -135,7 +142,7 @@ def parse_ipv4_net(text: str) -> ipaddress.IPv4Network:
 def parse_ipv6_net(text: str) -> ipaddress.IPv6Network:
     """``addr`` (its /64, as sinsp 0.29.3) or ``addr/len``."""
     ip, slash, mask = text.partition("/")
-    raw = _pton(socket.AF_INET6, ip)
+    raw = _pton(_AF_INET6, ip)
     if raw is None:
         raise ValueError(f"unrecognized IPv6 address {text}")
     if not slash:

@@ -7,7 +7,6 @@ sysdig 0.29.3) keep the user list current after the capture started.
 
 from __future__ import annotations
 
-import json
 from ipaddress import IPv4Address
 from typing import TYPE_CHECKING, Any
 
@@ -52,6 +51,8 @@ def container_event(eng: StateEngine, ctx: EventContext) -> None:
         raw = args.raw("json") or b""
         if len(raw) > MAX_CONTAINER_JSON:
             return
+        import json  # (here: few captures have container events)
+
         try:
             doc = json.loads(c_string(raw).decode("utf-8", "replace"))
         except ValueError:
