@@ -17,7 +17,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import importlib.machinery
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -28,7 +27,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from ..scapfile.cext import cache_dir
+from ..scapfile.cext import cache_dir, load_extension
 
 HERE = Path(__file__).resolve().parent
 SHARED = HERE / "shared"
@@ -172,12 +171,7 @@ def loader_module() -> Any:
                 built = proc.stdout.decode().strip().splitlines()[-1]
                 os.chmod(built, 0o700)
                 os.replace(built, target)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(target))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    return load_extension(name, target)
 
 
 def main() -> int:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import importlib.machinery
-import importlib.util
 import os
 import shutil
 import subprocess
@@ -22,6 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from scapkit.scapfile import cext
 from scapkit.scapfile.cext import cache_dir
 
 _BUILDER = r"""
@@ -50,12 +50,7 @@ def load_extension(stem: str, source: Path, cdef: str, headers: list[Path]) -> A
     target = d / (name + importlib.machinery.EXTENSION_SUFFIXES[0])
     if not target.exists():
         _build(name, source, cdef, headers, d, target)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(target))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    mod = importlib.util.module_from_spec(spec)
-    loader.exec_module(mod)
-    return mod
+    return cext.load_extension(name, target)
 
 
 def _build(name: str, source: Path, cdef: str, headers: list[Path], d: Path,

@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "cdef_of", "cache_dir", "sha256"]
+__all__ = ["load", "load_extension", "cdef_of", "cache_dir", "sha256"]
 
 _BUILDER = r"""
 import sys, cffi
@@ -130,7 +130,12 @@ def load(prefix: str, source_path: Path) -> Any:
         if failed.exists():
             raise RuntimeError("an earlier build failed: " + failed.read_text()[-500:])
         _build(source, name, d, target, failed)
-    loader = importlib.machinery.ExtensionFileLoader(name, str(target))
+    return load_extension(name, target)
+
+
+def load_extension(name: str, path: Path) -> Any:
+    """Import the compiled extension module ``name`` from ``path`` (no sys.path search)."""
+    loader = importlib.machinery.ExtensionFileLoader(name, str(path))
     spec = importlib.util.spec_from_loader(name, loader)
     assert spec is not None
     mod = importlib.util.module_from_spec(spec)
