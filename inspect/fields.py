@@ -61,6 +61,8 @@ class Field:
     ``make`` take an argument (``arg``: ``"optional"`` or ``"required"``) or options;
     ``parse_arg`` reads the argument in ``-p`` formats. ``multi``: the extractor returns a
     tuple of values (filters match any of them). ``filter_only``: not for ``-p``.
+    ``hidden``: not listed by ``-l``, yet accepted in formats and filters (sysdig's
+    ``EPF_TABLE_ONLY`` fields, made for its views and chisels).
     ``lenient``: in ``-p`` formats, a required argument that cannot be read makes the
     field take no text and print ``<NA>`` (sysdig's ``evt.type.is`` does that) instead
     of an error. ``json``: how ``-j`` shows the value: ``"value"`` (from type and format),
@@ -89,6 +91,7 @@ class Field:
     ops: frozenset[str] | None = None
     lenient: bool = False
     arg_syntax: str = "any"
+    hidden: bool = False
 
     @property
     def bind(self) -> Callable[..., Extractor] | None:
@@ -148,7 +151,8 @@ def field(name: str, type: str, doc: str, *, fmt: str = "NA", arg: str = "none",
           parse_arg: ArgParser | None = None, multi: bool = False, filter_only: bool = False,
           json: str = "value", validate: Callable[[str], None] | None = None,
           ops: frozenset[str] | None = None, maker: bool = False, lenient: bool = False,
-          arg_syntax: str = "any") -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+          arg_syntax: str = "any", hidden: bool = False
+          ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register the decorated function as field ``name``.
 
     The function is the extractor ``fn(ctx) -> value``; with ``maker=True`` it is
@@ -165,7 +169,8 @@ def field(name: str, type: str, doc: str, *, fmt: str = "NA", arg: str = "none",
             make, extract = None, fn
         klass = _current_class[0]
         FIELDS[name] = Field(name, type, doc, extract, fmt, klass, make, arg, parse_arg,
-                             multi, filter_only, json, validate, ops, lenient, arg_syntax)
+                             multi, filter_only, json, validate, ops, lenient, arg_syntax,
+                             hidden)
         if klass:
             CLASSES[klass].fields.append(name)
         return fn

@@ -7,13 +7,14 @@ Semantics of sysdig 0.29.3 (libs e5c53d64, ``sinsp_filter_check_gen_event`` and
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from scapkit.inspect.state.fds import FdType
-from scapkit.inspect.state.paths import concatenate, to_text
+from scapkit.inspect.state.paths import c_string, concatenate, to_text
 from scapkit.scapfile.event_table import (EC, EF, EVENTS, NUM_EVENTS, PT,
                                           SUBCATEGORY_MASK, SYSDIG_029_NUM_EVENTS,
                                           sysdig_029_event_info)
@@ -251,6 +252,29 @@ def evt_latency_s(ctx: EventContext) -> int | None:
 def evt_latency_ns(ctx: EventContext) -> int | None:
     lat = _latency(ctx)
     return None if lat is None else lat % NS
+
+
+#: sinsp's ``g_screen_w``, the width csysdig's views scale quantized times to; sysdig
+#: never sets it.
+_SCREEN_W = -1
+
+
+def quantized(ns: int) -> int | None:
+    """A duration (ns) as sinsp quantizes it: ``log10`` capped at 11, scaled to the screen
+    width, plus 1. With sysdig's width of -1 that is 1 below 100 s and 0 from there (the
+    C cast of a negative double to ``uint64`` takes the two's complement). None for 0."""
+    if ns == 0:
+        return None
+    scaled = min(math.log10(float(ns)), 11.0) * _SCREEN_W / 11
+    return (math.trunc(scaled) + 1) & _U64
+
+
+@field("evt.latency.quantized", "UINT64", "evt.latency quantized for csysdig's views: "
+       "log10 scaled to the screen width (1 below 100 s for sysdig)", fmt="DEC", hidden=True)
+def evt_latency_quantized(ctx: EventContext) -> int | None:
+    if ctx.thread is None or _is_internal(ctx):
+        return None
+    return quantized(ctx.thread.latency)
 
 
 def human_time(val: int) -> str:
@@ -731,6 +755,22 @@ def evt_count_exit(ctx: EventContext) -> int | None:
     return 1 if ctx.event.type & 1 else None
 
 
+_PROCINFO_E = _CODE["PROCINFO_E"]
+
+
+@field("evt.count.procinfo", "UINT32", "1 for procinfo events of main threads (to count "
+       "processes)", fmt="DEC", hidden=True)
+def evt_count_procinfo(ctx: EventContext) -> int | None:
+    t = ctx.thread
+    return 1 if ctx.event.type == _PROCINFO_E and t is not None and t.is_main_thread else None
+
+
+@field("evt.count.threadinfo", "UINT32", "1 for procinfo events (to count threads)",
+       fmt="DEC", hidden=True)
+def evt_count_threadinfo(ctx: EventContext) -> int | None:
+    return 1 if ctx.event.type == _PROCINFO_E else None
+
+
 _U64 = (1 << 64) - 1
 
 
@@ -841,6 +881,43 @@ def evt_abspath(arg: str | None, options: RenderOptions) -> Callable[[Any], str 
     return extract
 
 
+# -- evt.buflen by direction and kind of fd --------------------------------------------------
+
+_IO_READ, _IO_WRITE = int(EC.IO_READ), int(EC.IO_WRITE)
+_BUFLEN_FILE_FDS = frozenset({FdType.FILE, FdType.FILE_V2})
+_BUFLEN_NET_FDS = frozenset({FdType.IPV4_SOCK, FdType.IPV6_SOCK, FdType.IPV4_SERVSOCK,
+                             FdType.IPV6_SERVSOCK})
+
+
+def _buflen_of(category: int | None, fds: frozenset[FdType] | None) -> Callable[[Any], Any]:
+    """``evt.buflen`` for events of one I/O category (None: any I/O) on fds of these types
+    (None: any fd)."""
+    def extract(ctx: EventContext) -> int | None:
+        fd = ctx.evt_fd
+        if fd is None:
+            return None
+        cat = _info_category(ctx)
+        if (cat != category if category is not None else not cat & _IO_BASE):
+            return None
+        if fds is not None and fd.type not in fds:
+            return None
+        return evt_buflen(ctx)
+    return extract
+
+
+for _name, _cat, _fds, _what in (
+        ("evt.buflen.in", _IO_READ, None, "input I/O events"),
+        ("evt.buflen.out", _IO_WRITE, None, "output I/O events"),
+        ("evt.buflen.file", None, _BUFLEN_FILE_FDS, "file I/O events"),
+        ("evt.buflen.file.in", _IO_READ, _BUFLEN_FILE_FDS, "input file I/O events"),
+        ("evt.buflen.file.out", _IO_WRITE, _BUFLEN_FILE_FDS, "output file I/O events"),
+        ("evt.buflen.net", None, _BUFLEN_NET_FDS, "network I/O events (IP sockets)"),
+        ("evt.buflen.net.in", _IO_READ, _BUFLEN_NET_FDS, "input network I/O events"),
+        ("evt.buflen.net.out", _IO_WRITE, _BUFLEN_NET_FDS, "output network I/O events")):
+    field(_name, "UINT64", f"evt.buflen, for {_what} only", fmt="DEC", hidden=True)(
+        _buflen_of(_cat, _fds))
+
+
 _OPEN_FLAG_AT = {_CODE["SYSCALL_OPEN_X"]: 2, _CODE["SYSCALL_OPENAT_E"]: 2,
                  _CODE["SYSCALL_OPENAT_2_X"]: 3, _CODE["SYSCALL_OPENAT2_X"]: 3}
 _CREAT_X = _CODE["SYSCALL_CREAT_X"]
@@ -876,3 +953,62 @@ field("evt.is_open_read", "BOOL", "true for opens of a path for reading")(_open_
 field("evt.is_open_write", "BOOL", "true for opens of a path for writing")(_open_check("write"))
 field("evt.is_open_exec", "BOOL", "true for opens and creats that create a file with "
       "execute permissions")(_open_check("exec"))
+
+
+# -- docker infrastructure events ----------------------------------------------------------
+
+_INFRASTRUCTURE_E = _CODE["INFRASTRUCTURE_EVENT_E"]
+
+
+def _c_split(text: bytes, sep: bytes) -> list[bytes]:
+    """``sinsp_split``: the pieces ``getline`` reads (no last piece after a trailing sep)."""
+    parts = text.split(sep)
+    if parts[-1] == b"":
+        parts.pop()
+    return parts
+
+
+def _docker_value(key: bytes, element: bytes) -> bytes | None:
+    """The value of a ``Key: value`` element of an infrastructure event's description."""
+    parts = _c_split(element, b":")
+    if len(parts) < 2:
+        return None  # (sinsp reads past the end of its list here)
+    value = parts[1]
+    if key == b"ID":
+        return value.strip()[:12]
+    if key == b"Image":
+        if b"@" in value:
+            value = value[:value.index(b"@")]
+        elif b"sha256" in value:
+            value = element[element.index(b":") + 1:]
+    return value.strip()
+
+
+def _infra_docker(key: bytes) -> Callable[[Any], Any]:
+    """The first ``;``-separated element of the description (argument 2) of an
+    infrastructure event that starts with ``key``: its text after the ``:``."""
+    def extract(ctx: EventContext) -> str | None:
+        if ctx.event.type != _INFRASTRUCTURE_E:
+            return None
+        raw = ctx.args.raw_at(2)
+        if raw is None:
+            return None
+        for piece in _c_split(c_string(bytes(raw)), b";"):
+            element = piece.strip()
+            if element.startswith(key):
+                value = _docker_value(key, element)
+                return None if value is None else to_text(value)
+        return None
+    return extract
+
+
+for _name, _key, _what in (
+        ("evt.infra.docker.name", b"Event", "the event's name (its Event element)"),
+        ("evt.infra.docker.container.id", b"ID", "the container's id (its ID element, "
+         "cut to 12 characters)"),
+        ("evt.infra.docker.container.name", b"name", "the container's name (its name "
+         "element)"),
+        ("evt.infra.docker.container.image", b"Image", "the container's image (its Image "
+         "element, without a digest)")):
+    field(_name, "CHARBUF", f"for docker infrastructure events, {_what}", hidden=True)(
+        _infra_docker(_key))

@@ -300,10 +300,37 @@ field("thread.vmsize", "UINT64", "for the main thread, the process's virtual mem
       "0 for other threads", fmt="DEC")(_main_thread_only("vmsize_kb"))
 field("thread.vmrss", "UINT64", "for the main thread, the process's resident memory (kB); "
       "0 for other threads", fmt="DEC")(_main_thread_only("vmrss_kb"))
+
+
+def _main_thread_bytes(attr: str) -> Callable[[Any], Any]:
+    """sinsp multiplies the 32-bit kB count by 1024 in 32 bits: the bytes wrap at 4 GiB."""
+    def extract(ctx: EventContext) -> int | None:
+        t = ctx.thread
+        if t is None:
+            return None
+        return getattr(t, attr) * 1024 & 0xFFFFFFFF if t.is_main_thread else 0
+    return extract
+
+
+field("thread.vmsize.b", "UINT64", "thread.vmsize in bytes (modulo 4 GiB, as sysdig)",
+      fmt="DEC", hidden=True)(_main_thread_bytes("vmsize_kb"))
+field("thread.vmrss.b", "UINT64", "thread.vmrss in bytes (modulo 4 GiB, as sysdig)",
+      fmt="DEC", hidden=True)(_main_thread_bytes("vmrss_kb"))
+
+
 register_view("proc.sid", "INT64", "session id of the process", V.proc_sid, fmt="ID")
 register_view("proc.sname", "CHARBUF", "name of the session leader", V.proc_sname)
 register_view("proc.tty", "INT32", "controlling terminal (0: none)", V.proc_tty, fmt="ID")
 register_view("proc.exepath", "CHARBUF", "full path of the executable", V.proc_exepath)
+
+
+@field("thread.nametid", "CHARBUF", "the process name followed by the event's thread id "
+       "(e.g. curl17497): names a thread within one execve", hidden=True)
+def thread_nametid(ctx: EventContext) -> str | None:
+    t = ctx.thread
+    return None if t is None else f"{t.comm}{ctx.event.tid}"
+
+
 register_view("proc.vpgid", "INT64", "process group id in its pid namespace", V.proc_vpgid,
               fmt="ID")
 

@@ -22,6 +22,13 @@ Semantics of sysdig 0.29.3 (libs e5c53d64, ``sinsp_filter_check_tracer`` and
 
 Arguments are ``[N]`` (negative: from the end) or, for ``span.arg`` and
 ``span.enterarg``, ``.NAME``, which in ``-p`` takes the whole rest of the format.
+
+The hidden fields of csysdig's span views (``span.count``, ``span.count.fortag[N]``,
+``span.childcount.fortag[N]``, ``span.duration.fortag[N]``, ``span.duration.quantized``,
+``span.idtag[N]``, ``span.rawtime``, ``span.rawparenttime``) follow sinsp too: a ``.NAME``
+argument of the ``fortag`` ones is a tag count of -1000000, and the parent span that
+``span.rawparenttime`` looks for has the span's tags but the last only when there are at
+most two of them (sinsp's offset into the packed tags forgets the separators).
 """
 
 from __future__ import annotations
@@ -47,7 +54,9 @@ __all__ = ["TRACKING_FIELDS", "needs_span_tracking", "session_tracks_spans"]
 _TRACERS = frozenset({TRACER_E, TRACER_X})
 #: Fields that make sysdig track spans (``request_tracer_state_tracking``).
 TRACKING_FIELDS = frozenset({"span.time", "span.args", "span.arg", "span.enterargs",
-                             "span.enterarg", "span.duration", "span.duration.human"})
+                             "span.enterarg", "span.duration", "span.duration.human",
+                             "span.duration.quantized", "span.duration.fortag", "span.idtag",
+                             "span.rawtime", "span.rawparenttime"})
 
 
 def needs_span_tracking(names: Iterable[str]) -> bool:
@@ -262,10 +271,140 @@ def span_duration(ctx: EventContext) -> int | None:
     return _duration(ctx)
 
 
+@field("span.duration.quantized", "UINT64", "span.duration quantized for csysdig's views "
+       "(as evt.latency.quantized)", fmt="DEC", hidden=True)
+def span_duration_quantized(ctx: EventContext) -> int | None:
+    d = _duration(ctx)
+    return None if d is None else _evt.quantized(d)
+
+
 @field("span.duration.human", "CHARBUF", "span.duration as text, e.g. 10.3ms")
 def span_duration_human(ctx: EventContext) -> str | None:
     d = _duration(ctx)
     return None if d is None else _evt.human_time(d)
+
+
+# -- the fields of csysdig's span views (hidden) -----------------------------------------------
+
+#: The number sinsp gives a ``.NAME`` argument of these fields (``TEXT_ARG_ID``).
+_TEXT_ARG_ID = -1000000
+
+
+def _ntags_arg(arg: str | None) -> int:
+    """The tag count of a ``[N]`` argument; a ``.NAME`` one counts as sinsp's text id."""
+    assert arg is not None
+    return _index(arg) if arg.startswith("[") else _TEXT_ARG_ID
+
+
+def _int32(v: int) -> int:
+    v &= 0xFFFFFFFF
+    return v - (1 << 32) if v >= 1 << 31 else v
+
+
+@field("span.duration.fortag", "RELTIME", "span.duration of the spans with N+1 tags "
+       "(span.duration.fortag[N])", fmt="DEC", arg="required", parse_arg=_bracket_or_rest,
+       arg_syntax="raw", maker=True, hidden=True)
+def span_duration_fortag(arg: str | None, options: RenderOptions) -> Callable[[Any], Any]:
+    wanted = _ntags_arg(arg)
+
+    def extract(ctx: EventContext) -> int | None:
+        found = _span(ctx)
+        if found is None or len(found[0].tags) - 1 != wanted:
+            return None
+        return _duration(ctx)
+    return extract
+
+
+@field("span.count", "UINT64", "1 on exit tracers, 0 on enter tracers (to count spans)",
+       fmt="DEC", hidden=True)
+def span_count(ctx: EventContext) -> int | None:
+    return None if _parser(ctx) is None else int(ctx.event.type == TRACER_X)
+
+
+def _tag_counter(more: bool) -> Callable[[str | None, RenderOptions], Callable[[Any], Any]]:
+    """1 on exit tracers with N+1 tags (``more``: more than N+1), else 0."""
+    def make(arg: str | None, options: RenderOptions) -> Callable[[Any], int | None]:
+        wanted = _ntags_arg(arg)
+
+        def extract(ctx: EventContext) -> int | None:
+            parser = _parser(ctx)
+            if parser is None:
+                return None
+            if ctx.event.type != TRACER_X:
+                return 0
+            n = len(parser.tags)
+            return int(n > _int32(wanted + 1) if more else n - 1 == wanted)
+        return extract
+    return make
+
+
+field("span.count.fortag", "UINT64", "1 on exit tracers with N+1 tags "
+      "(span.count.fortag[N]), else 0", fmt="DEC", arg="required", parse_arg=_bracket_or_rest,
+      arg_syntax="raw", maker=True, hidden=True)(_tag_counter(False))
+field("span.childcount.fortag", "UINT64", "1 on exit tracers with more than N+1 tags "
+      "(span.childcount.fortag[N]), else 0", fmt="DEC", arg="required",
+      parse_arg=_bracket_or_rest, arg_syntax="raw", maker=True, hidden=True)(
+    _tag_counter(True))
+
+
+@field("span.idtag", "CHARBUF", "the span's ID followed by its tag [N] (csysdig's span "
+       "list)", arg="required", parse_arg=_bracket, arg_syntax="raw", maker=True, hidden=True)
+def span_idtag(arg: str | None, options: RenderOptions) -> Callable[[Any], str | None]:
+    if arg is None or not arg.startswith("["):
+        raise ValueError("invalid syntax for span.idtag")
+    index = _index(arg)
+
+    def extract(ctx: EventContext) -> str | None:
+        found = _span(ctx)
+        if found is None:
+            return None
+        parser = found[0]
+        tag = _pick(parser.tags, index)
+        return str(parser.id) + ("" if tag is None else to_text(tag))
+    return extract
+
+
+@field("span.rawtime", "CHARBUF", "the time of the span's enter tracer, in ns since the "
+       "epoch, as text (csysdig's span list)", hidden=True)
+def span_rawtime(ctx: EventContext) -> str | None:
+    found = _span(ctx)
+    return None if found is None else str(found[1].time)
+
+
+def _parent_prefix(packed: bytes, taglens: int) -> int:
+    """How much of a span's packed tags (``tag\\0tag\\0...\\0``) its parent has, as sinsp's
+    ``find_parent_enter_pae`` reckons it: up to the last NUL before offset ``taglens``
+    (the total length of the tags last parsed; sinsp reads stale memory past the packed
+    tags, taken as zeros here)."""
+    def at(i: int) -> int:
+        return packed[i] if i < len(packed) else 0
+
+    end = taglens
+    if at(end) == 0 and end > 0:
+        end -= 1
+    while end != 0:
+        if at(end) == 0:
+            return end + 1
+        end -= 1
+    return 0
+
+
+@field("span.rawparenttime", "CHARBUF", "span.rawtime of the open span with the same ID "
+       "whose tags are this span's but the last (csysdig's span list)", hidden=True)
+def span_rawparenttime(ctx: EventContext) -> str | None:
+    found = _span(ctx)
+    if found is None:
+        return None
+    parser, span = found
+    # (the tag lengths of the last parse: an invalid tracer's message replaced its tags)
+    taglens = sum(parser.taglens[:parser._ntaglens])
+    n = _parent_prefix(span.packed_tags, taglens)
+    prefix = span.packed_tags[:n].ljust(n, b"\0")
+    for other in ctx.engine.tracers.spans:
+        if (other.id == span.id and n == len(other.packed_tags) - 1
+                and other.packed_tags[:n] == prefix):
+            return str(other.time)
+    return None
 
 
 # -- evtin ----------------------------------------------------------------------------------------

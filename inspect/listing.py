@@ -198,7 +198,8 @@ def _wrap(text: str, width: int) -> list[str]:
 
 
 def list_fields(verbose: bool = False) -> Iterator[str]:
-    """``-l``: every field by class, with its description (``verbose``: and its type)."""
+    """``-l``: every field by class, with its description (``verbose``: and its type);
+    hidden fields are left out, as sysdig leaves out its table-only ones."""
     from .fields import CLASSES, FIELDS
 
     pad = " " * 30
@@ -213,6 +214,8 @@ def list_fields(verbose: bool = False) -> Iterator[str]:
         yield ""
         for name in klass.fields:
             f = FIELDS[name]
+            if f.hidden:
+                continue
             doc_text = f.doc if not verbose else f"({f.type}) {f.doc}"
             wrapped = _wrap(doc_text, 90)
             yield f"{name:<30}{wrapped[0]}" if len(name) < 30 else f"{name} {wrapped[0]}"
