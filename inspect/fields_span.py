@@ -397,7 +397,7 @@ def span_rawparenttime(ctx: EventContext) -> str | None:
         return None
     parser, span = found
     # (the tag lengths of the last parse: an invalid tracer's message replaced its tags)
-    taglens = sum(parser.taglens[:parser._ntaglens])
+    taglens = sum(parser.parsed_taglens)
     n = _parent_prefix(span.packed_tags, taglens)
     prefix = span.packed_tags[:n].ljust(n, b"\0")
     for other in ctx.engine.tracers.spans:

@@ -291,6 +291,11 @@ class TracerParser:
         self._ntaglens = i + 1
 
     @property
+    def parsed_taglens(self) -> list[int]:
+        """The tag lengths the last parse wrote (the rest of :attr:`taglens` is older)."""
+        return self.taglens[:self._ntaglens]
+
+    @property
     def is_enter(self) -> bool:
         return self.type[:1] == b">"
 
