@@ -4,7 +4,9 @@ sysdig 0.29.3 (libs e5c53d64, ``sinsp_filter_check_mesos``) finds the task in th
 of its Mesos client, filled from a Mesos master or from the mesos state events of old
 sysdig agent captures (not replayed here); reading a capture without them, the state is
 empty and every field has no value, which is what these fields give. The label fields
-check their argument as sysdig does (``mesos.task.label.KEY``).
+check their argument as sysdig does (``mesos.task.label.KEY``). (Mesos events are not
+replayed: sysdig stops reading a capture at some malformed ones, which are passed over
+here.)
 """
 
 from __future__ import annotations

@@ -51,6 +51,7 @@ from typing import Any
 
 from scapkit.scapfile.event_table import (EF, EVENTS, NUM_EVENTS, EventInfo, ParamInfo,
                                           sysdig_029_event_info)
+from scapkit.scapfile.errors import FormatError
 from scapkit.scapfile.events import RawEvent
 from scapkit.scapfile.params import ParamDecodeError, decode_param, decoder_for
 from scapkit.scapfile.reader import CaptureReader
@@ -58,6 +59,7 @@ from scapkit.scapfile.snapshot import GroupInfo, Snapshot, UserInfo
 
 # The handler modules register their handlers with the registry when imported.
 from . import handlers_files, handlers_misc, handlers_net, handlers_process  # noqa: F401
+from . import handlers_k8s  # noqa: F401
 from . import registry
 from .containers import container_of, parse_cgroups
 from .fds import (CANCELED_FD, MAX_FDS_PER_THREAD, MAX_FDS_TOTAL, L4, FdFlag, FdInfo, FdType,
@@ -444,6 +446,13 @@ class StateEngine:
         thread.container_runtime, thread.container_id = found if found else ("", "")
 
     # -- the event loop ------------------------------------------------------------------------
+
+    def note_damage(self, error: FormatError) -> None:
+        """Record a problem an event's content caused (the event was applied as far as it
+        could be, reading goes on): with the reader's damage, which ``scap read`` reports
+        at the end (exit status 3)."""
+        if self._reader is not None:
+            self._reader.damage.append(error)
 
     def process(self, ev: RawEvent, accept: Callable[[EventContext], bool] | None = None
                 ) -> EventContext:
