@@ -20,7 +20,6 @@ import importlib.util
 import os
 import stat
 import sys
-import sysconfig
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,8 +64,7 @@ def _module_name(prefix: str, source: str) -> str:
 
     h = sha256()
     for part in (source, _BUILDER, sys.version, sys.implementation.cache_tag or "",
-                 sysconfig.get_platform(), cffi.__version__,
-                 importlib.machinery.EXTENSION_SUFFIXES[0]):
+                 cffi.__version__, importlib.machinery.EXTENSION_SUFFIXES[0]):
         h.update(part.encode())
         h.update(b"\0")
     return f"_scapkit_{prefix}_" + h.hexdigest()[:20]
@@ -120,17 +118,41 @@ def load(prefix: str, source_path: Path) -> Any:
     """The compiled module of ``source_path`` (built first if needed); raises on failure."""
     if sys.byteorder != "little":
         raise RuntimeError("the C code assumes a little-endian host")
-    source = source_path.read_text()
-    name = _module_name(prefix, source)
-    suffix = importlib.machinery.EXTENSION_SUFFIXES[0]
     d = cache_dir()
-    target = d / (name + suffix)
+    name = _name_for(prefix, source_path, d)
+    target = d / (name + importlib.machinery.EXTENSION_SUFFIXES[0])
     failed = d / (name + ".failed")
     if not target.exists():
         if failed.exists():
             raise RuntimeError("an earlier build failed: " + failed.read_text()[-500:])
-        _build(source, name, d, target, failed)
+        _build(source_path.read_text(), name, d, target, failed)
     return load_extension(name, target)
+
+
+def _name_for(prefix: str, source_path: Path, d: Path) -> str:
+    """:func:`_module_name` of the source, remembered in ``d`` by the file's path, size
+    and modification time (reading and hashing the source costs a millisecond or two of
+    every start)."""
+    import cffi
+
+    st = source_path.stat()
+    stamp = "\t".join((str(source_path), str(st.st_size), str(st.st_mtime_ns), sys.version,
+                       cffi.__version__, importlib.machinery.EXTENSION_SUFFIXES[0]))
+    memo = d / f"_scapkit_{prefix}.name"
+    try:
+        saved, name = memo.read_text().rsplit("\n", 1)
+        if saved == stamp and name.startswith(f"_scapkit_{prefix}_"):
+            return name
+    except (OSError, ValueError):
+        pass
+    name = _module_name(prefix, source_path.read_text())
+    tmp = memo.with_name(f"{memo.name}.{os.getpid()}")
+    try:
+        tmp.write_text(f"{stamp}\n{name}")
+        os.replace(tmp, memo)  # (atomic: a reader sees the old memo or the new one)
+    except OSError:
+        pass
+    return name
 
 
 def load_extension(name: str, path: Path) -> Any:
@@ -146,6 +168,7 @@ def load_extension(name: str, path: Path) -> Any:
 def _build(source: str, name: str, d: Path, target: Path, failed: Path) -> None:
     import shutil
     import subprocess
+    import sysconfig
     import tempfile
 
     cc = (os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc").split()
