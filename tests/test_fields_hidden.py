@@ -27,7 +27,6 @@ from scapkit.inspect import fields_evt, fields_span
 from scapkit.inspect.fastfilter import compile_light, translate
 from scapkit.inspect.fields import FIELDS, parse_field
 from scapkit.inspect.filter.compiler import compile_filter
-from scapkit.inspect.filter.errors import FilterError
 from scapkit.inspect.format import EventFormat
 from scapkit.inspect.listing import Listing, list_fields
 from scapkit.scapfile import snapshot as S
@@ -359,24 +358,6 @@ def test_filters_on_hidden_fields_select_as_in_sysdig(sysdig: str, synthetic: di
             selected += out.count(b"\n")
         same(sysdig, path, text)  # the default listing
     assert selected > 10
-
-
-@pytest.mark.sysdig
-@pytest.mark.parametrize("text", ["span.idtag.x exists", "span.idtag exists",
-                                  "span.count.fortag exists", "span.count.fortag[x] = 1",
-                                  "thread.vmsize.bx exists"])
-def test_filter_errors_where_sysdig_errors(sysdig: str, text: str) -> None:
-    assert oracle(sysdig, "-r", str(CURL), text).returncode != 0
-    with pytest.raises(FilterError):
-        compile_filter(text)
-
-
-@pytest.mark.sysdig
-@pytest.mark.parametrize("fmt", ["%span.idtag", "%span.idtag.x", "%span.count.fortag",
-                                 "%span.duration.fortag[x]", "%span.childcount.fortag"])
-def test_format_errors_where_sysdig_errors(sysdig: str, fmt: str) -> None:
-    assert oracle(sysdig, "-r", str(CURL), "-p", fmt).returncode != 0
-    assert scap("-r", str(CURL), "-p", fmt).returncode == 4
 
 
 # -- the read path ---------------------------------------------------------------------------------

@@ -427,6 +427,9 @@ def test_span_nargs_needs_a_field_that_tracks_spans(sysdig: str,
     "container.mount exists", "container.mount.source exists", "span.tag.x exists",
     "span.tag[x] exists", "span.arg exists", "evtin.span.arg.nosuch exists",
     "evtin.span.tag exists", "evtin.span.tag[x] = 1",
+    # the hidden (table-only) fields
+    "span.idtag.x exists", "span.idtag exists", "span.count.fortag exists",
+    "span.count.fortag[x] = 1", "thread.vmsize.bx exists",
 ])
 def test_filter_errors_where_sysdig_errors(sysdig: str, text: str) -> None:
     assert oracle(sysdig, "-r", str(CURL), text).returncode != 0
@@ -437,7 +440,10 @@ def test_filter_errors_where_sysdig_errors(sysdig: str, text: str) -> None:
 @pytest.mark.sysdig
 @pytest.mark.parametrize("fmt", ["%span.tag.x", "%span.tag[x]", "%evtin.span.arg.nosuch",
                                  "%span.arg", "%container.mount[0", "%k8s.pod.label",
-                                 "%evt.around", "%evt.around[x]", "%mesos.task.label"])
+                                 "%evt.around", "%evt.around[x]", "%mesos.task.label",
+                                 # the hidden (table-only) fields
+                                 "%span.idtag", "%span.idtag.x", "%span.count.fortag",
+                                 "%span.duration.fortag[x]", "%span.childcount.fortag"])
 def test_format_errors_where_sysdig_errors(sysdig: str, fmt: str) -> None:
     assert oracle(sysdig, "-r", str(CURL), "-p", fmt).returncode != 0
     assert scap("-r", str(CURL), "-p", fmt).returncode == 4
