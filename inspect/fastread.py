@@ -42,6 +42,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from scapkit.scapfile.cext import OptionalExtension
 from scapkit.scapfile.event_table import NUM_EVENTS
 from scapkit.scapfile.events import RawEvent
 
@@ -88,45 +89,31 @@ _MAX_KEYS = 1024
 _MAP_MIN = 1 << 20
 _MAP_WINDOW = 4 << 20
 
-_state: dict[str, Any] = {}
+def _prepare(mod: Any) -> None:
+    _register_callbacks(mod.ffi)
+
+
+_EXT = OptionalExtension("fastread", C_SOURCE_PATH, _prepare)
+#: The C tables, by sysdig_compat (fasttables.build).
+_TABLES: dict[bool, Any] = {}
 
 
 def available() -> bool:
     """True when the C engine can be used (``SCAPKIT_PURE=1`` forces False)."""
-    if os.environ.get("SCAPKIT_PURE", "") not in ("", "0"):
-        return False
-    return _module() is not None
+    return _EXT.available()
 
 
 def unavailable_reason() -> str | None:
     """Why the C engine cannot be used, or None when it can."""
-    if os.environ.get("SCAPKIT_PURE", "") not in ("", "0"):
-        return "SCAPKIT_PURE is set"
-    _module()
-    return _state.get("reason")
-
-
-def _module() -> Any:
-    if "module" not in _state:
-        try:
-            from scapkit.scapfile.cext import load
-
-            mod = load("fastread", C_SOURCE_PATH)
-            _register_callbacks(mod.ffi)
-            _state["module"] = mod
-        except Exception as exc:  # noqa: BLE001 - any failure means "use pure Python"
-            _state["module"] = None
-            _state["reason"] = f"{type(exc).__name__}: {exc}"
-    return _state["module"]
+    return _EXT.unavailable_reason()
 
 
 def _tables(sysdig_compat: bool) -> Any:
-    key = ("tables", sysdig_compat)
-    if key not in _state:
+    if sysdig_compat not in _TABLES:
         from .fasttables import build
 
-        _state[key] = build(_module().ffi, sysdig_compat)
-    return _state[key]
+        _TABLES[sysdig_compat] = build(_EXT.module().ffi, sysdig_compat)
+    return _TABLES[sysdig_compat]
 
 
 def fast_lines(listing: Listing, reader: CaptureReader, engine: StateEngine
@@ -187,7 +174,7 @@ class FastListing:
 
         from .visibility import hidden_by_default
 
-        mod = _module()
+        mod = _EXT.module()
         self.ffi, self.lib = mod.ffi, mod.lib
         self.listing, self.reader, self.engine = listing, reader, engine
         self.threads = engine.threads

@@ -20,11 +20,11 @@ import importlib.util
 import os
 import stat
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load", "load_extension", "cdef_of", "cache_dir", "sha256"]
+__all__ = ["load", "load_extension", "OptionalExtension", "cdef_of", "cache_dir", "sha256"]
 
 _BUILDER = r"""
 import sys, cffi
@@ -112,6 +112,51 @@ def _usable_dir(d: Path) -> bool:
     if st.st_mode & 0o022:
         return False
     return os.access(d, os.W_OK | os.X_OK)
+
+
+class OptionalExtension:
+    """A C extension its callers can do without: loaded (built first if needed) on first
+    use, then ``prepare(module)`` runs once and its result is kept in :attr:`prepared`.
+    Any failure, or ``SCAPKIT_PURE=1`` in the environment, means "use the Python path"."""
+
+    def __init__(self, prefix: str, source_path: Path,
+                 prepare: Callable[[Any], Any] | None = None) -> None:
+        self.prefix, self.source_path, self._prepare = prefix, source_path, prepare
+        self._tried = False
+        self._module: Any = None
+        self.prepared: Any = None
+        self.reason: str | None = None
+
+    def fresh(self) -> OptionalExtension:
+        """The same extension, not loaded yet (tests)."""
+        return OptionalExtension(self.prefix, self.source_path, self._prepare)
+
+    def module(self) -> Any:
+        """The loaded module, or None when it cannot be used (see :attr:`reason`)."""
+        if not self._tried:
+            self._tried = True
+            try:
+                mod = load(self.prefix, self.source_path)
+                self.prepared = self._prepare(mod) if self._prepare is not None else None
+                self._module = mod
+            except Exception as exc:  # noqa: BLE001 - any failure means "use pure Python"
+                self.reason = f"{type(exc).__name__}: {exc}"
+        return self._module
+
+    def available(self) -> bool:
+        """True when the extension can be used (``SCAPKIT_PURE=1`` forces False)."""
+        return not _pure() and self.module() is not None
+
+    def unavailable_reason(self) -> str | None:
+        """Why the extension cannot be used, or None when it can."""
+        if _pure():
+            return "SCAPKIT_PURE is set"
+        self.module()
+        return self.reason
+
+
+def _pure() -> bool:
+    return os.environ.get("SCAPKIT_PURE", "") not in ("", "0")
 
 
 def load(prefix: str, source_path: Path) -> Any:

@@ -23,14 +23,13 @@ Which parameter bytes ``params.decode_param`` accepts is described per ``PT`` by
 
 from __future__ import annotations
 
-import os
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .cext import load
+from .cext import OptionalExtension
 from .event_table import EVENTS, NUM_EVENTS, PT, ParamInfo
 from .events import GENERIC_CODES, LARGE_PAYLOAD, RawEvent
 from .syscall_names import SYSCALL_NAMES
@@ -92,38 +91,21 @@ _rules()
 
 # -- availability, build and load -------------------------------------------------------
 
-_state: dict[str, Any] = {}
+def _prepare(mod: Any) -> _Tables:
+    return _Tables(mod.ffi)
+
+
+_EXT = OptionalExtension("cscan", C_SOURCE_PATH, _prepare)
 
 
 def available() -> bool:
     """True when the C scanner can be used (``SCAPKIT_PURE=1`` forces False)."""
-    if os.environ.get("SCAPKIT_PURE", "") not in ("", "0"):
-        return False
-    return _module() is not None
+    return _EXT.available()
 
 
 def unavailable_reason() -> str | None:
     """Why the C scanner cannot be used, or None when it can."""
-    if os.environ.get("SCAPKIT_PURE", "") not in ("", "0"):
-        return "SCAPKIT_PURE is set"
-    _module()
-    return _state.get("reason")
-
-
-def _module() -> Any:
-    if "module" not in _state:
-        try:
-            mod = _load()
-            _state["tables"] = _Tables(mod.ffi)
-            _state["module"] = mod
-        except Exception as exc:  # noqa: BLE001 - any failure means "use pure Python"
-            _state["module"] = None
-            _state["reason"] = f"{type(exc).__name__}: {exc}"
-    return _state["module"]
-
-
-def _load() -> Any:
-    return load("cscan", C_SOURCE_PATH)
+    return _EXT.unavailable_reason()
 
 
 # -- tables handed to C ---------------------------------------------------------------------
@@ -260,8 +242,8 @@ class _Tables:
 
 
 def _tables() -> _Tables:
-    _module()
-    return _state["tables"]
+    _EXT.module()
+    return _EXT.prepared
 
 
 # -- totals ------------------------------------------------------------------------------
@@ -342,7 +324,7 @@ class Scanner:
     """One capture's C scan state. ``scan()`` consumes event blocks of a window."""
 
     def __init__(self, decode: bool, max_block: int, max_large_block: int) -> None:
-        mod = _module()
+        mod = _EXT.module()
         if mod is None:
             raise RuntimeError(f"C scanner unavailable: {unavailable_reason()}")
         self._ffi = ffi = mod.ffi

@@ -556,7 +556,7 @@ def test_large_block_cap(cap: int) -> None:
 
 
 def test_rule_table_drift_disables_c(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cscan, "_state", {})
+    monkeypatch.setattr(cscan, "_EXT", cscan._EXT.fresh())
     monkeypatch.delitem(cscan.PT_RULES, PT.IPNET)
     assert not cscan.available()
     assert "PT_RULES lacks" in (cscan.unavailable_reason() or "")

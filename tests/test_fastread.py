@@ -800,7 +800,7 @@ def test_tables_come_from_the_cache(tmp_path: Path) -> None:
     same arrays; a damaged cache file is built again."""
     from scapkit.inspect import fasttables
 
-    ffi = fastread._module().ffi
+    ffi = fastread._EXT.module().ffi
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("SCAPKIT_CACHE_DIR", str(tmp_path))
         tmp_path.chmod(0o700)
