@@ -20,7 +20,6 @@ import pytest
 from support import CAPTURES, DATA
 from test_fields_more import (CURL, container_capture, oracle, same, scap, tracer_capture,
                               tracer_pool_capture)
-from test_fields_more import utc  # noqa: F401 (autouse: TZ=UTC for the module)
 from test_state import (Capture, edge_scenario, files_scenario, net_scenario, open_file, proc,
                         snapshot, write_capture)
 from scapkit.inspect import fields_evt, fields_span
@@ -31,6 +30,8 @@ from scapkit.inspect.format import EventFormat
 from scapkit.inspect.listing import Listing, list_fields
 from scapkit.scapfile import snapshot as S
 from scapkit.scapfile.reader import CaptureReader
+
+pytestmark = pytest.mark.usefixtures("utc")  # (times are compared with sysdig's)
 
 NS = 1_000_000_000
 SEP = "\x1f"

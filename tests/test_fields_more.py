@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
@@ -24,7 +23,6 @@ from typer.testing import CliRunner
 from support import CAPTURES, DATA
 from test_state import Capture, open_file, proc, snapshot, socket, unix_tuple, write_capture
 from scapkit.cli.app import app
-from scapkit.inspect import fields_evt
 from scapkit.inspect.fields import CLASSES, FIELDS
 from scapkit.inspect.filter.compiler import compile_filter
 from scapkit.inspect.filter.errors import FilterError
@@ -65,21 +63,7 @@ FMT = "*%evt.num" + "".join(SEP + "%" + n for n in NEW_PRINTABLE)
 JSON_FMT = "*%evt.num" + "".join(" %" + n for n in NEW_PRINTABLE)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def utc() -> None:
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def scap(*args: str) -> subprocess.CompletedProcess[bytes]:

@@ -24,7 +24,7 @@ import pytest
 
 from test_fastread import _python_events
 from test_fastread import same as same_fast_and_pure
-from test_fields_more import oracle, same, utc  # noqa: F401  (utc: TZ=UTC for this module)
+from test_fields_more import oracle, same
 from test_state import Capture, open_file, proc, snapshot, write_capture
 from scapkit.inspect import fastread
 from scapkit.inspect.render import RenderOptions
@@ -35,6 +35,8 @@ from scapkit.inspect.state.k8s import PODS, SERVICES, K8sState
 from scapkit.inspect.state.k8s_replay import replay
 from scapkit.scapfile.event_table import EVENTS
 from scapkit.scapfile.reader import CaptureReader
+
+pytestmark = pytest.mark.usefixtures("utc")  # (times are compared with sysdig's)
 
 A, B, C = "a1" * 32, "b2" * 32, "c3" * 32
 

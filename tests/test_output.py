@@ -14,8 +14,6 @@ so it depends on the heap: tests/test_fields_more.py compares it on connected so
 from __future__ import annotations
 
 import json
-import os
-import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -34,22 +32,7 @@ CURL = DATA / "curl_google.scap"
 SEP = "\x1f"
 
 
-@pytest.fixture(autouse=True, scope="module")
-def utc() -> None:
-    """Times print in the local zone, as sysdig's do: compare both in UTC."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def scap(*args: str) -> bytes:

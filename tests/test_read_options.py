@@ -27,7 +27,6 @@ from typer.testing import CliRunner
 from support import CAPTURES, DATA, run_sysdig
 from scapkit.cli.app import app
 from scapkit.cli.progress import CountingFile, ReadProgress, format_line
-from scapkit.inspect import fields_evt
 from scapkit.inspect.stdsort import cxx_sort
 from scapkit.inspect.summary_table import NUM_EVENTS, EventSummary
 from scapkit.inspect.timerange import Anchor, TimeSyntaxError, TimeWindow, parse_time
@@ -46,22 +45,7 @@ STATEFUL = ("*%evt.num %evt.type %evt.dir %proc.name %fd.name %fd.num %evt.categ
 STATEFUL_STRICT = STATEFUL[1:]  # without *: events missing a field are not printed
 
 
-@pytest.fixture(autouse=True, scope="module")
-def utc() -> None:
-    """Times print in the local zone, as sysdig's do: compare both in UTC."""
-    old = os.environ.get("TZ")
-    os.environ["TZ"] = "UTC"
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
-    yield
-    if old is None:
-        del os.environ["TZ"]
-    else:
-        os.environ["TZ"] = old
-    time.tzset()
-    fields_evt._tz_offset.cache_clear()
-    fields_evt._clock.cache_clear()
+pytestmark = pytest.mark.usefixtures("utc")
 
 
 def scap(*args: str, code: int = 0) -> bytes:
